@@ -1,0 +1,110 @@
+/**
+ * The regulator's access to the audit log: filtered queries (each itself audited, naming the filters
+ * used but never their values), signed checkpoints, inclusion and consistency proofs, raw ranges.
+ */
+import type { Gateway } from '../app.js';
+import { requireRole } from '../authorize.js';
+import { patientKeyOf, patientRef } from '../consent/patient-id.js';
+import type { CallContext } from '../context.js';
+import { InvalidInput, NotFound } from '../errors.js';
+import type { Checkpointer, SignedCheckpoint } from './checkpointer.js';
+import { auditQueries, type AuditFilter, type AuditRow } from './query.js';
+
+const PAGE = 500;
+
+export interface QueryRequest {
+  since?: Date;
+  until?: Date;
+  partyId?: string;
+  action?: string;
+  consentId?: string;
+  transferId?: string;
+  patientNationalId?: string;
+  afterSeq?: number;
+  untilSeq?: number;
+  limit?: number;
+}
+
+export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
+  const queries = auditQueries(gw.db);
+
+  function assertSeq(value: number, field: string): void {
+    if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInput(`${field} must be a non-negative integer`);
+  }
+
+  return {
+    /** Streams matching events to `send`, page by page; audits the query first. */
+    async query(ctx: CallContext, request: QueryRequest, send: (row: AuditRow) => Promise<void>, signal: AbortSignal) {
+      requireRole(ctx, 'regulator');
+      const filter: AuditFilter = {
+        afterSeq: request.afterSeq === undefined ? -1 : request.afterSeq,
+        ...(request.untilSeq ? { untilSeq: request.untilSeq } : {}),
+        ...(request.since ? { since: request.since.getTime() } : {}),
+        ...(request.until ? { until: request.until.getTime() } : {}),
+        ...(request.partyId ? { partyId: request.partyId } : {}),
+        ...(request.action ? { action: request.action } : {}),
+        ...(request.consentId ? { consentId: request.consentId } : {}),
+        ...(request.transferId ? { transferId: request.transferId } : {}),
+        ...(request.patientNationalId
+          ? { patientRef: patientRef(patientKeyOf(gw.secrets, request.patientNationalId, 'patient_national_id')) }
+          : {}),
+      };
+      // Bound the query to the log as it is now, so our own audit event is not part of its answer.
+      filter.untilSeq = Math.min(filter.untilSeq ?? Number.MAX_SAFE_INTEGER, gw.audit.size - 1);
+      await gw.commit(() =>
+        gw.audit.append({
+          action: 'audit.query',
+          actor: ctx.party.id,
+          outcome: 'ok',
+          details: { filters: Object.keys(request).filter((k) => request[k as keyof QueryRequest] !== undefined).sort() },
+        }),
+      );
+      let remaining = request.limit || Number.POSITIVE_INFINITY;
+      while (remaining > 0 && !signal.aborted) {
+        const rows = queries.page(filter, Math.min(PAGE, remaining));
+        for (const row of rows) {
+          if (signal.aborted) return;
+          await send(row);
+        }
+        if (rows.length < PAGE) return;
+        remaining -= rows.length;
+        filter.afterSeq = rows[rows.length - 1]!.seq;
+      }
+    },
+
+    checkpoint(ctx: CallContext): SignedCheckpoint {
+      requireRole(ctx, 'regulator');
+      return checkpointer.current();
+    },
+
+    inclusionProof(ctx: CallContext, seq: number, treeSize: number) {
+      requireRole(ctx, 'regulator');
+      assertSeq(seq, 'seq');
+      assertSeq(treeSize, 'tree_size');
+      const size = gw.audit.tree.size();
+      if (treeSize < 1 || treeSize > size) throw new InvalidInput('tree_size must be between 1 and the log size');
+      if (seq >= treeSize) throw new InvalidInput('seq must be below tree_size');
+      const row = queries.get(seq);
+      if (!row) throw new NotFound('event not found');
+      return { row, proof: gw.audit.tree.inclusionProof(seq, treeSize) };
+    },
+
+    consistencyProof(ctx: CallContext, size1: number, size2: number) {
+      requireRole(ctx, 'regulator');
+      assertSeq(size1, 'size1');
+      assertSeq(size2, 'size2');
+      if (size1 < 1 || size1 > size2 || size2 > gw.audit.tree.size()) {
+        throw new InvalidInput('need 1 <= size1 <= size2 <= the log size');
+      }
+      return gw.audit.tree.consistencyProof(size1, size2);
+    },
+
+    range(ctx: CallContext, startSeq: number, limit: number): AuditRow[] {
+      requireRole(ctx, 'regulator');
+      assertSeq(startSeq, 'start_seq');
+      return queries.range(startSeq, Math.min(Math.max(limit || 1000, 1), 10_000));
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,0 +1,164 @@
+/**
+ * At-least-once delivery. An insurer pulls only its own transfers; each one handed out is leased and
+ * handed out again once the lease runs out unacknowledged. Acknowledgement carries the insurer's
+ * signed receipt over the envelope digest and is idempotent.
+ */
+import { digestOf } from '../../keys/canonical.js';
+import { verifyReceipt } from '../../keys/formats/receipt.js';
+import type { Gateway } from '../app.js';
+import { requireRole } from '../authorize.js';
+import type { CallContext } from '../context.js';
+import { InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
+import { isIdempotencyKey } from '../storage/idempotency.js';
+
+export interface LeasedTransfer {
+  transferId: string;
+  envelope: string;
+  payload: string;
+  leaseExpiresAt: Date;
+  deliveryAttempt: number;
+}
+
+function leaseLength(gw: Gateway, requestedSeconds: number): number {
+  if (!requestedSeconds) return gw.settings.leaseMs;
+  return Math.min(Math.max(requestedSeconds * 1000, 1000), gw.settings.maxLeaseMs);
+}
+
+/** Leases up to `max` ready transfers for the calling insurer, durably, and returns them. */
+export async function leaseTransfers(
+  gw: Gateway,
+  ctx: CallContext,
+  request: { max: number; leaseSeconds: number },
+): Promise<LeasedTransfer[]> {
+  requireRole(ctx, 'insurer');
+  const limit = Math.min(request.max || gw.settings.pullBatch, gw.settings.pullBatch);
+  const leaseMs = leaseLength(gw, request.leaseSeconds);
+  return gw.commit(() => {
+    const now = gw.clock();
+    return gw.transfers.ready(ctx.party.id, now, limit).map((row) => {
+      const until = now + leaseMs;
+      gw.transfers.lease(row.transfer_id, now, until);
+      const attempt = row.delivery_attempts + 1;
+      gw.audit.append({
+        action: 'transfer.deliver',
+        actor: ctx.party.id,
+        outcome: 'ok',
+        consent: row.consent_id,
+        submission: row.submission_id,
+        transfer: row.transfer_id,
+        details: { attempt, envelopeDigest: row.envelope_digest },
+      });
+      return {
+        transferId: row.transfer_id,
+        envelope: row.envelope,
+        payload: row.payload ?? '',
+        leaseExpiresAt: new Date(until),
+        deliveryAttempt: attempt,
+      };
+    });
+  });
+}
+
+/**
+ * Streams transfers to `send` until `signal` aborts (follow) or the queue is drained (no follow).
+ * Wakes on new transfers for this insurer and when the earliest lease expires.
+ */
+export async function pullTransfers(
+  gw: Gateway,
+  ctx: CallContext,
+  request: { max: number; leaseSeconds: number; follow: boolean },
+  send: (transfer: LeasedTransfer) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  requireRole(ctx, 'insurer');
+  let remaining = request.max || Number.POSITIVE_INFINITY;
+  while (!signal.aborted && remaining > 0) {
+    const batch = await leaseTransfers(gw, ctx, { max: Math.min(remaining, gw.settings.pullBatch), leaseSeconds: request.leaseSeconds });
+    for (const transfer of batch) {
+      if (signal.aborted) return;
+      await send(transfer);
+    }
+    remaining -= batch.length;
+    if (batch.length > 0) continue;
+    if (!request.follow) return;
+    await waitForWork(gw, ctx.party.id, signal);
+  }
+}
+
+function waitForWork(gw: Gateway, insurerId: string, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const event = `transfer:${insurerId}`;
+    const expiry = gw.transfers.nextLeaseExpiry(insurerId);
+    // Re-check at the earliest lease expiry, and at least every 5 s as a safety net.
+    const delay = Math.max(50, Math.min(expiry === null ? 5000 : expiry - gw.clock() + 5, 5000));
+    const done = () => {
+      clearTimeout(timer);
+      gw.events.off(event, done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, delay);
+    gw.events.on(event, done);
+    signal.addEventListener('abort', done);
+  });
+}
+
+export async function acknowledgeTransfer(
+  gw: Gateway,
+  ctx: CallContext,
+  request: { idempotencyKey: string; transferId: string; receipt: string },
+): Promise<{ transferId: string; acknowledgedAt: Date; replayed: boolean }> {
+  requireRole(ctx, 'insurer');
+  if (!isIdempotencyKey(request.idempotencyKey)) {
+    throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
+  }
+  const row = gw.transfers.get(request.transferId);
+  // Another insurer's transfer is indistinguishable from a missing one.
+  if (!row || row.insurer_id !== ctx.party.id) throw new NotFound('transfer not found');
+  if (row.acknowledged_at !== null) {
+    return { transferId: row.transfer_id, acknowledgedAt: new Date(row.acknowledged_at), replayed: true };
+  }
+  if (row.state === 'pending') throw new PreconditionFailed('transfer has not been delivered');
+  if (row.state === 'withheld') throw new PreconditionFailed('transfer was withheld: its consent is no longer valid');
+  try {
+    const claims = await verifyReceipt(request.receipt, gw.parties.signingJwks(ctx.party.id), {
+      audience: gw.signer.uri,
+      issuer: ctx.party.uri,
+      envelope: row.envelope,
+    });
+    if (claims.jti !== row.transfer_id) throw new Error('receipt names another transfer');
+  } catch {
+    throw new InvalidInput('receipt does not verify: it must be signed by the insurer over this envelope');
+  }
+  return gw.commit(() => {
+    const now = gw.clock();
+    if (!gw.transfers.acknowledge(row.transfer_id, now, request.receipt, now + gw.settings.retentionMs)) {
+      const current = gw.transfers.get(row.transfer_id);
+      if (current?.acknowledged_at) {
+        return { transferId: row.transfer_id, acknowledgedAt: new Date(current.acknowledged_at), replayed: true };
+      }
+      throw new PreconditionFailed('transfer can no longer be acknowledged');
+    }
+    gw.audit.append({
+      action: 'transfer.acknowledge',
+      actor: ctx.party.id,
+      outcome: 'ok',
+      consent: row.consent_id,
+      submission: row.submission_id,
+      transfer: row.transfer_id,
+      details: { envelopeDigest: row.envelope_digest, receiptDigest: digestOf(request.receipt) },
+    });
+    return { transferId: row.transfer_id, acknowledgedAt: new Date(now), replayed: false };
+  });
+}
+
+/** Deletes ciphertext whose retention after acknowledgement has passed; the audit log keeps digests. */
+export async function purgeExpiredPayloads(gw: Gateway): Promise<number> {
+  return gw.commit(() => {
+    const purged = gw.transfers.purgeDue(gw.clock());
+    for (const t of purged) {
+      gw.audit.append({ action: 'transfer.purge', actor: 'gateway', outcome: 'ok', transfer: t.transfer_id, parties: [t.insurer_id] });
+    }
+    return purged.length;
+  });
+}

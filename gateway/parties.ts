@@ -1,0 +1,47 @@
+/**
+ * The party registry as the gateway uses it: loaded from the operator's file, reloadable without a
+ * restart (SIGHUP or `reload()`); a broken file is refused and the previous registry stays in force.
+ */
+import type { JSONWebKeySet, JWK } from 'jose';
+import { loadRegistry, PartyDirectory } from '../keys/registry.js';
+import type { Party, PartyLookup } from './context.js';
+import { PreconditionFailed } from './errors.js';
+
+export class RegistryParties implements PartyLookup {
+  private directory: PartyDirectory;
+
+  constructor(private readonly path: string) {
+    this.directory = new PartyDirectory(loadRegistry(path));
+  }
+
+  /** Re-reads the registry file; throws (keeping the old registry) if it is invalid. */
+  reload(): void {
+    this.directory = new PartyDirectory(loadRegistry(this.path));
+  }
+
+  get trustDomain(): string {
+    return this.directory.trustDomain;
+  }
+
+  byId(id: string): Party | undefined {
+    const p = this.directory.byId(id);
+    return p && { id: p.id, role: p.role, uri: p.uri, name: p.name };
+  }
+
+  byUri(uri: string): Party | undefined {
+    const p = this.directory.byUri(uri);
+    return p && { id: p.id, role: p.role, uri: p.uri, name: p.name };
+  }
+
+  signingJwks(partyId: string, at?: Date): JSONWebKeySet {
+    return this.directory.jwks(partyId, 'sig', at);
+  }
+
+  encryptionKey(partyId: string, at?: Date): JWK {
+    try {
+      return this.directory.currentKey(partyId, 'enc', at).jwk;
+    } catch (cause) {
+      throw new PreconditionFailed('the insurer has no valid encryption key in the registry', { cause });
+    }
+  }
+}

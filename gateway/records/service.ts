@@ -1,0 +1,247 @@
+/**
+ * Submission of a discharge record. The gateway validates the bundle, finds every live consent that
+ * covers it, and for each consenting insurer builds a sealed, signed transfer; with none it refuses
+ * (FAILED_PRECONDITION), audits the denial and stores nothing. A retry with the same idempotency key
+ * returns the first answer and creates no second transfer.
+ */
+import { digestOf, digestOfJson } from '../../keys/canonical.js';
+import { verifySubmission } from '../../keys/formats/submission.js';
+import type { Gateway } from '../app.js';
+import { requireRole } from '../authorize.js';
+import { coveringConsents, viewOf } from '../consent/service.js';
+import { patientKeyOf, patientRef } from '../consent/patient-id.js';
+import { PURPOSES, type Purpose } from '../consent/terms.js';
+import type { CallContext } from '../context.js';
+import { Forbidden, InvalidInput, NoConsent, NotFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { SealResult } from '../seal/seal-task.js';
+import { isIdempotencyKey } from '../storage/idempotency.js';
+import type { TransferState } from '../storage/transfers.js';
+import { validateBundle } from './validate.js';
+
+export interface SubmitRequest {
+  idempotencyKey: string;
+  bundle: Uint8Array;
+  purpose: Purpose | undefined;
+  signature: string;
+}
+
+export interface SubmitResult {
+  submissionId: string;
+  transfers: Array<{ transferId: string; insurerId: string; consentId: string }>;
+  acceptedAt: Date;
+  bundleDigest: string;
+  replayed: boolean;
+}
+
+type Stored = Omit<SubmitResult, 'replayed' | 'acceptedAt'> & { acceptedAt: number };
+
+export async function submitRecord(gw: Gateway, ctx: CallContext, request: SubmitRequest): Promise<SubmitResult> {
+  requireRole(ctx, 'hospital');
+  if (!isIdempotencyKey(request.idempotencyKey)) {
+    throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
+  }
+  const purpose = request.purpose;
+  if (!purpose || !PURPOSES.includes(purpose)) throw new InvalidInput('purpose is required');
+  const bundleDigest = digestOf(request.bundle);
+  const requestDigest = digestOfJson({ bundleDigest, purpose });
+  const replay = gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
+  if (replay) return { ...replay, acceptedAt: new Date(replay.acceptedAt), replayed: true };
+
+  const record = validateBundle(request.bundle, gw.settings.maxBundleBytes);
+  await verifyHospitalSignature(gw, ctx, request, bundleDigest, purpose);
+  const patientKey = patientKeyOf(gw.secrets, record.residentId, 'Patient.identifier (resident ID)');
+  const consents = coveringConsents(gw, {
+    patientKey,
+    hospitalId: ctx.party.id,
+    purpose,
+    serviceStart: record.serviceStart,
+    serviceEnd: record.serviceEnd,
+  });
+
+  if (consents.length === 0) {
+    await gw.commit(() =>
+      gw.audit.append({
+        action: 'record.deny',
+        actor: ctx.party.id,
+        outcome: 'denied',
+        patient: patientRef(patientKey),
+        details: { reason: 'no-consent', purpose, bundleDigest },
+      }),
+    );
+    throw new NoConsent('no active consent covers this patient, hospital, purpose and date of service');
+  }
+
+  const submissionId = newId('sub');
+  const now = gw.clock();
+  const bundleJson = JSON.stringify(record.bundle);
+  const sealed = await Promise.all(
+    consents.map(async (row) => {
+      const consent = viewOf(gw, row);
+      const transferId = newId('trf');
+      const pseudonym = gw.secrets.pseudonym(row.insurer_id, patientKey);
+      const insurer = gw.parties.byId(row.insurer_id);
+      if (!insurer) throw new NotFound('the consent names an insurer no longer registered');
+      const result: SealResult = await gw.sealer.seal({
+        bundleJson,
+        deid: {
+          purpose,
+          categories: consent.terms.categories,
+          pseudonym,
+          policyNumber: consent.terms.policyNumber,
+          keys: gw.secrets.deidKeys(row.insurer_id),
+          hospitalIdentifierSystems: record.identifierSystems,
+        },
+        recipientJwk: gw.parties.encryptionKey(row.insurer_id, new Date(now)),
+        claims: {
+          iss: gw.signer.uri,
+          aud: insurer.uri,
+          sub: pseudonym,
+          jti: transferId,
+          hdx: {
+            consent: row.consent_id,
+            purpose,
+            categories: [...consent.terms.categories].sort(),
+            hospital: ctx.party.uri,
+            submission: submissionId,
+            submittedAt: new Date(now).toISOString(),
+            submissionDigest: bundleDigest,
+          },
+        },
+      });
+      return { row, transferId, pseudonym, result };
+    }),
+  );
+
+  const stored = await gw.commit((): Stored => {
+    const raced = gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
+    if (raced) return raced;
+    // A consent revoked while we were sealing must not get its transfer.
+    const live = sealed.filter((s) => gw.consents.get(s.row.consent_id)?.revoked_at === null);
+    if (live.length === 0) throw new NoConsent('the covering consents were revoked during submission');
+    gw.submissions.insert({
+      submission_id: submissionId,
+      hospital_id: ctx.party.id,
+      bundle_digest: bundleDigest,
+      purpose,
+      encounter_class: record.encounterClass,
+      service_start: record.serviceStart,
+      service_end: record.serviceEnd,
+      signature: request.signature || null,
+      accepted_at: now,
+    });
+    gw.audit.append({
+      action: 'record.submit',
+      actor: ctx.party.id,
+      outcome: 'ok',
+      submission: submissionId,
+      patient: patientRef(patientKey),
+      parties: live.map((s) => s.row.insurer_id),
+      details: {
+        purpose,
+        bundleDigest,
+        signed: request.signature !== '',
+        encounterClass: record.encounterClass,
+        transfers: live.length,
+      },
+    });
+    for (const s of live) {
+      gw.transfers.insert({
+        transfer_id: s.transferId,
+        submission_id: submissionId,
+        insurer_id: s.row.insurer_id,
+        consent_id: s.row.consent_id,
+        pseudonym: s.pseudonym,
+        envelope: s.result.envelope,
+        envelope_digest: s.result.envelopeDigest,
+        payload: s.result.payload,
+        created_at: now,
+      });
+      gw.audit.append({
+        action: 'transfer.create',
+        actor: 'gateway',
+        outcome: 'ok',
+        consent: s.row.consent_id,
+        submission: submissionId,
+        transfer: s.transferId,
+        patient: patientRef(patientKey),
+        parties: [ctx.party.id, s.row.insurer_id],
+        details: {
+          pseudonym: s.pseudonym,
+          envelopeDigest: s.result.envelopeDigest,
+          payloadDigest: s.result.payloadDigest,
+          profile: s.result.report.profile,
+          methods: s.result.report.methods,
+          detectors: s.result.report.detectors,
+          resourcesDropped: s.result.report.resourcesDropped,
+          resourcesOut: s.result.report.resourcesOut,
+        },
+      });
+    }
+    const result: Stored = {
+      submissionId,
+      transfers: live.map((s) => ({ transferId: s.transferId, insurerId: s.row.insurer_id, consentId: s.row.consent_id })),
+      acceptedAt: now,
+      bundleDigest,
+    };
+    gw.idempotency.remember(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest, result, now);
+    return result;
+  });
+  for (const t of stored.transfers) gw.events.emit(`transfer:${t.insurerId}`);
+  return { ...stored, acceptedAt: new Date(stored.acceptedAt), replayed: stored.submissionId !== submissionId };
+}
+
+/** The hospital's JWS over the bundle digest: required unless the gateway is configured otherwise. */
+async function verifyHospitalSignature(
+  gw: Gateway,
+  ctx: CallContext,
+  request: SubmitRequest,
+  bundleDigest: string,
+  purpose: Purpose,
+): Promise<void> {
+  if (!request.signature) {
+    if (gw.settings.requireSubmissionSignature) throw new InvalidInput('signature is required: sign the bundle digest');
+    return;
+  }
+  let claims;
+  try {
+    claims = await verifySubmission(request.signature, gw.parties.signingJwks(ctx.party.id), {
+      audience: gw.signer.uri,
+      issuer: ctx.party.uri,
+    });
+  } catch {
+    throw new InvalidInput('signature does not verify against the hospital’s registered keys');
+  }
+  if (claims.hdx.bundleDigest !== bundleDigest) throw new InvalidInput('signature does not cover this bundle');
+  if (claims.jti !== request.idempotencyKey) throw new InvalidInput('signature is for another idempotency_key');
+  if (claims.hdx.purpose !== purpose) throw new InvalidInput('signature is for another purpose');
+}
+
+const STATE: Record<TransferState, TransferState> = {
+  pending: 'pending',
+  delivered: 'delivered',
+  acknowledged: 'acknowledged',
+  withheld: 'withheld',
+  decided: 'decided',
+};
+
+export function getSubmission(gw: Gateway, ctx: CallContext, submissionId: string) {
+  requireRole(ctx, 'hospital', 'regulator');
+  const row = gw.submissions.get(submissionId);
+  if (!row || (ctx.party.role === 'hospital' && row.hospital_id !== ctx.party.id)) {
+    throw new NotFound('submission not found');
+  }
+  if (ctx.party.role !== 'hospital' && ctx.party.role !== 'regulator') throw new Forbidden('not allowed');
+  return {
+    submissionId: row.submission_id,
+    acceptedAt: new Date(row.accepted_at),
+    transfers: gw.transfers.forSubmission(submissionId).map((t) => ({
+      transferId: t.transfer_id,
+      insurerId: t.insurer_id,
+      state: STATE[t.state],
+      deliveredAt: t.delivered_at,
+      acknowledgedAt: t.acknowledged_at,
+      decidedAt: t.decided_at,
+    })),
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * One transfer's CPU-heavy work, as a pure function of its inputs so it runs the same in a worker
+ * thread or in-process: de-identify for the insurer, encrypt the result to the insurer's key (JWE),
+ * and sign the envelope that binds sender, recipient, consent and the ciphertext's digest.
+ */
+import type { JWK } from 'jose';
+import { digestOf } from '../../keys/canonical.js';
+import { sealPayload } from '../../keys/formats/payload.js';
+import { payloadDigestOf, signTransferEnvelope, type TransferEnvelopeClaims } from '../../keys/formats/transfer-envelope.js';
+import type { DeidContext, Deidentifier, DeidReport } from '../deid/index.js';
+
+export interface SealTask {
+  /** The validated bundle's JSON text (a string crosses to a worker cheaply). */
+  bundleJson: string;
+  deid: DeidContext;
+  recipientJwk: JWK;
+  claims: Omit<TransferEnvelopeClaims, 'iat' | 'hdx'> & {
+    hdx: Omit<TransferEnvelopeClaims['hdx'], 'payloadDigest' | 'payloadKid'>;
+  };
+}
+
+export interface SealResult {
+  payload: string;
+  envelope: string;
+  envelopeDigest: string;
+  payloadDigest: string;
+  report: DeidReport;
+}
+
+export async function runSealTask(task: SealTask, deidentifier: Deidentifier, signingJwk: JWK): Promise<SealResult> {
+  const { bundle, report } = deidentifier.deidentify(JSON.parse(task.bundleJson), task.deid);
+  const payload = await sealPayload(Buffer.from(JSON.stringify(bundle), 'utf8'), task.recipientJwk);
+  const payloadDigest = payloadDigestOf(payload);
+  const kid = task.recipientJwk.kid;
+  if (!kid) throw new TypeError('recipient key has no kid');
+  const envelope = await signTransferEnvelope(
+    { ...task.claims, hdx: { ...task.claims.hdx, payloadDigest, payloadKid: kid } },
+    signingJwk,
+  );
+  return { payload, envelope, envelopeDigest: digestOf(envelope), payloadDigest, report };
+}

@@ -1,0 +1,161 @@
+/**
+ * Starts the gateway: loads its identity and the party registry, opens the database, and serves the
+ * hdx.v1 services over gRPC with mutual TLS (client certificates required and checked against the
+ * exchange CA). `stop()` drains calls, closes the sealing pool and the database.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { loadGatewayIdentity } from '../keys/exchange/load.js';
+import { publicJwkOf } from '../keys/jose-keys.js';
+import { createNoteSigner, formatVerifierKey } from '../keys/transparency/index.js';
+import { AuditServiceService } from '../proto/gen/hdx/v1/audit.js';
+import { ConsentServiceService } from '../proto/gen/hdx/v1/consent.js';
+import { DeliveryServiceService } from '../proto/gen/hdx/v1/delivery.js';
+import { DirectoryServiceService } from '../proto/gen/hdx/v1/directory.js';
+import { RecordServiceService } from '../proto/gen/hdx/v1/records.js';
+import { createGateway, type Gateway, type GatewaySettings } from './app.js';
+import { Checkpointer } from './audit/checkpointer.js';
+import { buildEvidence } from './audit/evidence.js';
+import { createAuditService } from './audit/service.js';
+import { purgeExpiredPayloads } from './delivery/service.js';
+import { createLogger } from './logger.js';
+import { RegistryParties } from './parties.js';
+import { createSealer } from './seal/sealer.js';
+import { createSigner } from './seal/signer.js';
+import { GatewaySecrets } from './secrets.js';
+import { openDatabase } from './storage/db.js';
+import { auditHandlers } from './transport/handlers/audit.js';
+import { consentHandlers } from './transport/handlers/consent.js';
+import { deliveryHandlers } from './transport/handlers/delivery.js';
+import { directoryHandlers } from './transport/handlers/directory.js';
+import { recordHandlers } from './transport/handlers/records.js';
+
+export interface GatewayServerOptions {
+  /** The gateway's identity folder, as made by `hdx keys init` (`<exchange>/gateway`). */
+  gatewayDir: string;
+  /** Where `gateway.db` lives (default: the identity folder). */
+  dataDir?: string;
+  /** The party registry (default: `<exchange>/registry.json`). */
+  registryPath?: string;
+  /** `host:port`; port 0 picks a free one (default: from gateway.json). */
+  listen?: string;
+  /** Worker threads for sealing (default: one per core; 0: in-process). */
+  sealWorkers?: number;
+  profilesDir?: string;
+  settings?: Partial<GatewaySettings>;
+  logger?: Logger;
+  clock?: () => number;
+}
+
+export interface RunningGateway {
+  port: number;
+  gateway: Gateway;
+  parties: RegistryParties;
+  logOrigin: string;
+  logVerifierKey: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayServerOptions): Promise<RunningGateway> {
+  const identity = loadGatewayIdentity(options.gatewayDir);
+  const logger = options.logger ?? createLogger();
+  const parties = new RegistryParties(options.registryPath ?? identity.registryPath);
+  const dataDir = options.dataDir ?? options.gatewayDir;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = openDatabase(join(dataDir, 'gateway.db'));
+  const signingPublic = publicJwkOf(identity.signingKey);
+  const sealer = createSealer({
+    signingJwk: identity.signingKey,
+    ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
+    ...(options.sealWorkers !== undefined ? { workers: options.sealWorkers } : {}),
+  });
+  const gw = createGateway({
+    db,
+    parties,
+    secrets: new GatewaySecrets(identity.masterSecret),
+    signer: createSigner(identity.uri, identity.signingKey, { keys: [signingPublic] }),
+    sealer,
+    logger,
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+
+  const logOrigin = `${identity.trustDomain}/audit/v1`;
+  const logKey = createPrivateKey(identity.logPrivateKeyPem);
+  const checkpointer = new Checkpointer(db, gw.audit, createNoteSigner(logOrigin, logKey), logOrigin, gw.clock);
+  const logVerifierKey = formatVerifierKey(logOrigin, createPublicKey(identity.logPublicKeyPem));
+  checkpointer.start();
+
+  const rt = { parties, logger };
+  const audit = createAuditService(gw, checkpointer);
+  const server = new Server({
+    // Bundles up to the configured limit plus room for the other fields; larger ones are refused by
+    // grpc-js with RESOURCE_EXHAUSTED before they are buffered.
+    'grpc.max_receive_message_length': gw.settings.maxBundleBytes + 64 * 1024,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  server.addService(ConsentServiceService, consentHandlers(gw, rt));
+  server.addService(RecordServiceService, recordHandlers(gw, rt));
+  server.addService(DeliveryServiceService, deliveryHandlers(gw, rt));
+  server.addService(DirectoryServiceService, directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));
+  server.addService(AuditServiceService, auditHandlers(audit, rt, (ctx, id) => buildEvidence(gw, audit, ctx, id, logVerifierKey)));
+  const health = new HealthImplementation({ '': 'SERVING', 'hdx.v1.RecordService': 'SERVING' });
+  health.addToServer(server);
+
+  const credentials = ServerCredentials.createSsl(
+    identity.tls.ca,
+    [{ private_key: identity.tls.key, cert_chain: identity.tls.cert }],
+    true,
+  );
+  const listen = options.listen ?? identity.listen;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(listen, credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+  );
+
+  const purgeTimer = setInterval(() => {
+    purgeExpiredPayloads(gw).catch((error: unknown) => logger.error({ error: (error as Error)?.name }, 'purge failed'));
+  }, 60_000);
+  purgeTimer.unref();
+  const onHangup = () => {
+    try {
+      parties.reload();
+      logger.info('registry reloaded');
+    } catch (error) {
+      logger.error({ error: (error as Error)?.name }, 'registry reload refused; keeping the previous registry');
+    }
+  };
+  process.on('SIGHUP', onHangup);
+  logger.info({ port, origin: logOrigin, auditSize: gw.audit.size }, 'gateway listening');
+
+  return {
+    port,
+    gateway: gw,
+    parties,
+    logOrigin,
+    logVerifierKey,
+    async stop() {
+      process.off('SIGHUP', onHangup);
+      clearInterval(purgeTimer);
+      checkpointer.stop();
+      health.setStatus('', 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 2000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await sealer.close();
+      db.close();
+      logger.info('gateway stopped');
+      logger.flush?.();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { AuditServiceServer, QueryEventsRequest, QueryEventsResponse } from '../../../proto/gen/hdx/v1/audit.js';
+import { InvalidInput } from '../../errors.js';
+import type { AuditRow } from '../../audit/query.js';
+import type { AuditService } from '../../audit/service.js';
+import { serverStream, unary, type Runtime } from '../wrap.js';
+
+const eventOut = (row: AuditRow) => ({ seq: row.seq, eventJson: row.event_json, leafHash: row.leaf_hash });
+
+export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: import('../../context.js').CallContext, transferId: string) => Promise<string>): AuditServiceServer {
+  return {
+    queryEvents: serverStream<QueryEventsRequest, QueryEventsResponse>(rt, 'QueryEvents', (ctx, req, send, signal) =>
+      audit.query(
+        ctx,
+        {
+          ...(req.since ? { since: req.since } : {}),
+          ...(req.until ? { until: req.until } : {}),
+          ...(req.partyId ? { partyId: req.partyId } : {}),
+          ...(req.action ? { action: req.action } : {}),
+          ...(req.consentId ? { consentId: req.consentId } : {}),
+          ...(req.transferId ? { transferId: req.transferId } : {}),
+          ...(req.patientNationalId ? { patientNationalId: req.patientNationalId } : {}),
+          ...(req.afterSeq || req.afterSeq === 0 ? { afterSeq: req.afterSeq } : {}),
+          ...(req.untilSeq ? { untilSeq: req.untilSeq } : {}),
+          ...(req.limit ? { limit: req.limit } : {}),
+        },
+        (row) => send({ event: eventOut(row) }),
+        signal,
+      ),
+    ),
+    getCheckpoint: unary(rt, 'GetCheckpoint', (ctx) => {
+      const cp = audit.checkpoint(ctx);
+      return { checkpoint: cp.note, treeSize: cp.treeSize };
+    }),
+    getInclusionProof: unary(rt, 'GetInclusionProof', (ctx, req) => {
+      const { row, proof } = audit.inclusionProof(ctx, req.seq, req.treeSize);
+      return { seq: req.seq, treeSize: req.treeSize, proof, event: eventOut(row) };
+    }),
+    getConsistencyProof: unary(rt, 'GetConsistencyProof', (ctx, req) => ({
+      size1: req.size1,
+      size2: req.size2,
+      proof: audit.consistencyProof(ctx, req.size1, req.size2),
+    })),
+    listEvents: unary(rt, 'ListEvents', (ctx, req) => ({ events: audit.range(ctx, req.startSeq, req.limit).map(eventOut) })),
+    getEvidence: unary(rt, 'GetEvidence', async (ctx, req) => {
+      if (!req.transferId) throw new InvalidInput('transfer_id is required');
+      return { evidenceJson: await evidence(ctx, req.transferId) };
+    }),
+  };
+}

@@ -1,0 +1,24 @@
+import type { DeliveryServiceServer, PullTransfersResponse } from '../../../proto/gen/hdx/v1/delivery.js';
+import type { Gateway } from '../../app.js';
+import { acknowledgeTransfer, pullTransfers } from '../../delivery/service.js';
+import { serverStream, unary, type Runtime } from '../wrap.js';
+
+export function deliveryHandlers(gw: Gateway, rt: Runtime): DeliveryServiceServer {
+  return {
+    pullTransfers: serverStream<import('../../../proto/gen/hdx/v1/delivery.js').PullTransfersRequest, PullTransfersResponse>(
+      rt,
+      'PullTransfers',
+      (ctx, req, send, signal) =>
+        pullTransfers(
+          gw,
+          ctx,
+          { max: req.maxTransfers, leaseSeconds: req.leaseSeconds, follow: req.follow },
+          (transfer) => send({ transfer }),
+          signal,
+        ),
+    ),
+    acknowledgeTransfer: unary(rt, 'AcknowledgeTransfer', (ctx, req) =>
+      acknowledgeTransfer(gw, ctx, { idempotencyKey: req.idempotencyKey, transferId: req.transferId, receipt: req.receipt }),
+    ),
+  };
+}

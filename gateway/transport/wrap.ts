@@ -1,0 +1,100 @@
+/**
+ * Wraps domain functions as grpc-js handlers: identify the caller, run the domain call, map errors to
+ * a status, and log one line per call (method, party, outcome, duration — never request content).
+ */
+import {
+  status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { CallContext, PartyLookup } from '../context.js';
+import { callContext } from './identity.js';
+import { toWireError } from './status.js';
+
+export interface Runtime {
+  parties: PartyLookup;
+  logger: Logger;
+}
+
+function logOutcome(rt: Runtime, method: string, ctx: CallContext | undefined, started: number, error?: unknown) {
+  const fields = {
+    method,
+    party: ctx?.party.id,
+    trace: ctx?.traceId,
+    ms: Math.round(performance.now() - started),
+  };
+  if (error === undefined) return rt.logger.info({ ...fields, code: 'OK' }, 'call');
+  const wire = toWireError(error);
+  const errorFields = { ...fields, code: status[wire.code], details: wire.details };
+  if (wire.internal) {
+    // The error's own class and stack frames only: its message may quote input.
+    const err = error as { name?: string; code?: unknown; stack?: string };
+    rt.logger.error(
+      { ...errorFields, error: err?.name, errorCode: err?.code, frames: err?.stack?.split('\n').slice(1, 6).join('\n') },
+      'call failed',
+    );
+  } else {
+    rt.logger.warn(errorFields, 'call refused');
+  }
+}
+
+export function unary<Req, Res>(
+  rt: Runtime,
+  method: string,
+  fn: (ctx: CallContext, request: Req) => Promise<Res> | Res,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const started = performance.now();
+    let ctx: CallContext | undefined;
+    (async () => {
+      ctx = callContext(call, rt.parties);
+      return fn(ctx, call.request);
+    })().then(
+      (response) => {
+        logOutcome(rt, method, ctx, started);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        logOutcome(rt, method, ctx, started, error);
+        const wire = toWireError(error);
+        callback({ code: wire.code, details: wire.details });
+      },
+    );
+  };
+}
+
+export function serverStream<Req, Res>(
+  rt: Runtime,
+  method: string,
+  fn: (ctx: CallContext, request: Req, send: (message: Res) => Promise<void>, signal: AbortSignal) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
+  return (call: ServerWritableStream<Req, Res>) => {
+    const started = performance.now();
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    call.on('close', () => abort.abort());
+    let ctx: CallContext | undefined;
+    const send = async (message: Res) => {
+      if (abort.signal.aborted) return;
+      // Respect flow control: wait for the buffer to drain rather than buffering a whole log in memory.
+      if (!call.write(message)) await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
+    };
+    (async () => {
+      ctx = callContext(call, rt.parties);
+      await fn(ctx, call.request, send, abort.signal);
+    })().then(
+      () => {
+        logOutcome(rt, method, ctx, started);
+        call.end();
+      },
+      (error: unknown) => {
+        logOutcome(rt, method, ctx, started, error);
+        const wire = toWireError(error);
+        call.emit('error', { code: wire.code, details: wire.details });
+      },
+    );
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Client side of the wire: mutual-TLS channels to the gateway and promise-returning calls. Every party's
+ * tool (hospital, insurer, regulator) connects through here, so TLS settings live in one place.
+ */
+import { credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { AuditServiceClient } from './gen/hdx/v1/audit.js';
+import { ConsentServiceClient } from './gen/hdx/v1/consent.js';
+import { DeliveryServiceClient } from './gen/hdx/v1/delivery.js';
+import { DirectoryServiceClient } from './gen/hdx/v1/directory.js';
+import { RecordServiceClient } from './gen/hdx/v1/records.js';
+import { SettlementServiceClient } from './gen/hdx/v1/settlement.js';
+
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
+export interface GatewayClients {
+  consent: ConsentServiceClient;
+  records: RecordServiceClient;
+  delivery: DeliveryServiceClient;
+  directory: DirectoryServiceClient;
+  audit: AuditServiceClient;
+  settlement: SettlementServiceClient;
+  close(): void;
+}
+
+/** Largest message a client accepts or sends (the gateway enforces its own limit). */
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
+export function connectGateway(address: string, tls: TlsMaterial): GatewayClients {
+  const creds = credentials.createSsl(tls.ca, tls.key, tls.cert);
+  const options = {
+    'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.max_send_message_length': MAX_MESSAGE,
+  };
+  const consent = new ConsentServiceClient(address, creds, options);
+  // One channel for all services: later clients reuse the first one's channel.
+  const channelOverride = { channelOverride: consent.getChannel() };
+  const records = new RecordServiceClient(address, creds, { ...options, ...channelOverride });
+  const delivery = new DeliveryServiceClient(address, creds, { ...options, ...channelOverride });
+  const directory = new DirectoryServiceClient(address, creds, { ...options, ...channelOverride });
+  const audit = new AuditServiceClient(address, creds, { ...options, ...channelOverride });
+  const settlement = new SettlementServiceClient(address, creds, { ...options, ...channelOverride });
+  return {
+    consent,
+    records,
+    delivery,
+    directory,
+    audit,
+    settlement,
+    close: () => consent.close(),
+  };
+}
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => unknown;
+
+/** Calls a unary method and resolves with its response; rejects with the ServiceError. */
+export function unaryCall<Req, Res>(
+  client: Client,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  options: { timeoutMs?: number } = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(
+      client,
+      request,
+      new Metadata(),
+      { deadline: Date.now() + (options.timeoutMs ?? 30_000) },
+      (error, response) => (error ? reject(error) : resolve(response)),
+    );
+  });
+}
+
+/** Collects or iterates a server stream as an async iterable. */
+export async function* streamOf<T>(stream: ClientReadableStream<T>): AsyncGenerator<T> {
+  for await (const message of stream) yield message as T;
+}
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return typeof error === 'object' && error !== null && 'code' in error && 'details' in error && 'metadata' in error;
+}
