@@ -1,0 +1,33 @@
+/**
+ * Literal references keep their shape when their id is hashed or encrypted: `Patient/123` becomes
+ * `Patient/<hash>`, `#p1` becomes `#<hash>`, `urn:uuid:…` keeps its prefix. A value that is not a
+ * recognisable reference is transformed whole.
+ */
+import { RESOURCE_TYPES } from './model.js';
+
+const TYPES = [...RESOURCE_TYPES].filter((type) => type !== 'Resource' && type !== 'DomainResource').join('|');
+
+const LITERAL_REFERENCES: RegExp[] = [
+  new RegExp(
+    `^(?<prefix>((http|https)://([A-Za-z0-9\\\\/.:%$])*)?(${TYPES})/)(?<id>[A-Za-z0-9\\-.]{1,64})(?<suffix>/_history/[A-Za-z0-9\\-.]{1,64})?$`,
+  ),
+  /^(?<prefix>urn:oid:)(?<id>[0-2](\.(0|[1-9][0-9]*))+)(?<suffix>)$/,
+  /^(?<prefix>urn:uuid:)(?<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?<suffix>)$/,
+];
+
+export function transformReferenceId(reference: string, transform: (id: string) => string): string {
+  if (reference === '') return reference;
+  if (reference.startsWith('#')) return `#${transform(reference.slice(1))}`;
+  for (const pattern of LITERAL_REFERENCES) {
+    const groups = pattern.exec(reference)?.groups;
+    if (groups !== undefined) return `${groups['prefix'] ?? ''}${transform(groups['id'] ?? '')}${groups['suffix'] ?? ''}`;
+  }
+  return transform(reference);
+}
+
+/** The `Type` and `id` of a relative literal reference such as `Patient/123`, if it is one. */
+export function parseRelativeReference(reference: string): { type: string; id: string } | undefined {
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference);
+  if (m === null || !RESOURCE_TYPES.has(m[1]!)) return undefined;
+  return { type: m[1]!, id: m[2]! };
+}

@@ -1,0 +1,135 @@
+/**
+ * Runs a compiled profile over one resource tree, as the anonymizer's visitor does: each resource (the
+ * top-level one, then Bundle entries and contained resources, depth first) gets the rules that apply to
+ * its type, in order; every node a rule selects is processed with its whole subtree, except nodes an
+ * earlier rule already processed. Resources that are not contained get `meta.security` labels for what
+ * was done to them and to the resources inside them.
+ */
+import { randomBytes } from 'node:crypto';
+import { DeidProcessingError } from './errors.js';
+import { addSecurityLabels } from './labels.js';
+import { cryptoHash } from './methods/crypto-hash.js';
+import { dateShift } from './methods/date-shift.js';
+import { encrypt } from './methods/encrypt.js';
+import { generalize } from './methods/generalize.js';
+import { keep } from './methods/keep.js';
+import { perturb } from './methods/perturb.js';
+import { redact } from './methods/redact.js';
+import { substitute } from './methods/substitute.js';
+import type { FNode } from './node.js';
+import { buildIndex, select } from './selector.js';
+import type { CompiledProfile, CompiledRule, Method, MethodFn, RunParameters, RunState } from './types.js';
+
+const METHOD_FNS: Record<Method, MethodFn> = {
+  keep, redact, dateShift, cryptoHash, encrypt, substitute, perturb, generalize,
+};
+
+export interface RunKeys {
+  cryptoHashKey?: string;
+  dateShiftKey?: string;
+  encryptKey?: string;
+}
+
+export interface RunOptions {
+  /** Override the profile's keys (hdx passes per-insurer keys). */
+  keys?: RunKeys;
+  /** Used instead of the top-level resource id in the date-shift offset (file/folder scope). */
+  dateShiftKeyPrefix?: string;
+  /** "Now" for the over-89 rule; tests pin it. */
+  today?: Date;
+}
+
+export interface RunCounts {
+  /** Nodes changed per rule method; for `keep`, nodes kept. */
+  methods: Record<string, number>;
+}
+
+// Like the anonymizer: without a configured key, a random one (per process) — never a fixed default.
+const randomKeys = { cryptoHashKey: '', dateShiftKey: '', encryptKey: '' };
+function randomKey(which: keyof typeof randomKeys): string {
+  if (randomKeys[which] === '') randomKeys[which] = randomBytes(16).toString('hex');
+  return randomKeys[which];
+}
+
+const AES_KEY_BYTES = new Set([16, 24, 32]);
+
+export function runParameters(profile: CompiledProfile, options: RunOptions): RunParameters {
+  const configured = profile.parameters;
+  const pick = (which: keyof RunKeys): string => {
+    const supplied = options.keys?.[which];
+    if (supplied !== undefined && supplied !== '') return supplied;
+    return configured[which] !== '' ? configured[which] : randomKey(which);
+  };
+  return {
+    ...configured,
+    cryptoHashKey: pick('cryptoHashKey'),
+    dateShiftKey: pick('dateShiftKey'),
+    encryptKey: pick('encryptKey'),
+    dateShiftKeyPrefix: options.dateShiftKeyPrefix ?? '',
+    today: options.today ?? new Date(),
+  };
+}
+
+function processRecursive(node: FNode, fn: MethodFn, rule: CompiledRule, state: RunState): number {
+  if (node.visited) return 0;
+  let ops = fn(node, rule, state);
+  if (ops !== 0) state.changed[rule.method] = (state.changed[rule.method] ?? 0) + 1;
+  node.visited = true;
+  const children = rule.method === 'substitute' ? node.children.slice() : node.children;
+  for (const child of children) {
+    if (!child.resource && !child.visited) ops |= processRecursive(child, fn, rule, state);
+  }
+  return ops;
+}
+
+function processResource(resource: FNode, profile: CompiledProfile, state: RunState): number {
+  const rules = profile.rulesFor(resource.type);
+  if (rules.length === 0) return 0;
+  const index =
+    profile.indexTypes.size + profile.indexNames.size > 0 ? buildIndex(resource, profile.indexTypes, profile.indexNames) : undefined;
+  let ops = 0;
+  for (const rule of rules) {
+    const fn = METHOD_FNS[rule.method];
+    let matches: FNode[];
+    try {
+      matches = select(rule.selector, resource, index);
+      for (const match of matches) {
+        if (rule.method === 'keep' && !match.visited) state.changed['keep'] = (state.changed['keep'] ?? 0) + 1;
+        ops |= processRecursive(match, fn, rule, state);
+      }
+    } catch (error) {
+      if (error instanceof DeidProcessingError) throw error;
+      // Never pass on the underlying message: FHIRPath errors quote values.
+      throw new DeidProcessingError(`rule ${rule.index + 1} (${rule.path}) failed on a ${resource.type}`);
+    }
+  }
+  return ops;
+}
+
+function visit(node: FNode, profile: CompiledProfile, state: RunState): number {
+  let ops = node.resource ? processResource(node, profile, state) : 0;
+  for (const child of node.children) {
+    if (child.resource || child.children.length > 0) ops |= visit(child, profile, state);
+  }
+  if (node.resource && node.name !== 'contained') addSecurityLabels(node, ops);
+  return ops;
+}
+
+/** Applies the profile to the tree in place. Throws DeidProcessingError when a rule fails. */
+export function runProfile(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunCounts {
+  const params = runParameters(profile, options);
+  const encryptKeyBytes = Buffer.from(params.encryptKey, 'utf8');
+  const usesEncrypt = profile.rules.some((rule) => rule.method === 'encrypt');
+  if (usesEncrypt && !AES_KEY_BYTES.has(encryptKeyBytes.length)) {
+    throw new TypeError('encryptKey must be 16, 24 or 32 bytes of UTF-8');
+  }
+  const state: RunState = {
+    params,
+    encryptKeyBytes: usesEncrypt ? encryptKeyBytes : undefined,
+    cryptoHashKeyBytes: Buffer.from(params.cryptoHashKey, 'utf8'),
+    changed: {},
+    root,
+  };
+  visit(root, profile, state);
+  return { methods: state.changed };
+}
