@@ -1,0 +1,10 @@
+export { PAYLOAD_CONTENT_TYPE, PAYLOAD_ENC, sealPayload, sealPayloadWith, openPayload, openPayloadWith, importRecipientKey, importDecryptionKey, readPayloadHeader } from './payload.js';
+export type { RecipientKey, DecryptionKey, SealOptions, PayloadHeader } from './payload.js';
+export { TRANSFER_ENVELOPE_TYP, signTransferEnvelope, verifyTransferEnvelope, payloadDigestOf } from './transfer-envelope.js';
+export type { TransferEnvelopeClaims, VerifyTransferEnvelopeOptions } from './transfer-envelope.js';
+export { RECEIPT_TYP, CONSENT_RECEIPT_TYP, signReceipt, verifyReceipt, signConsentReceipt, verifyConsentReceipt, envelopeDigestOf } from './receipt.js';
+export type { ReceiptClaims, ConsentReceiptClaims, ConsentAction, VerifyReceiptOptions, VerifyConsentReceiptOptions } from './receipt.js';
+export { SUBMISSION_TYP, signSubmission, verifySubmission, bundleDigestOf } from './submission.js';
+export type { SubmissionClaims, VerifySubmissionOptions } from './submission.js';
+export { ALLOWED_SIGNING_ALGS, DEFAULT_CLOCK_TOLERANCE } from './jws.js';
+export type { VerifyOptions } from './jws.js';
