@@ -1,0 +1,136 @@
+/**
+ * The audit log's Merkle tree in SQLite. The table holds the hash of every *complete* subtree:
+ * (level 0, i) is leaf i, (level l, i) covers leaves [i·2^l, (i+1)·2^l). Appending leaf n writes the
+ * leaf and the subtrees it completes (one per trailing 1-bit of n); a root or proof for any size
+ * reads O(log n) rows through `keys/transparency`'s proof builder.
+ *
+ * Nothing is cached in memory: the size is read from the table each time (one index seek), so an
+ * append that the caller's transaction rolls back, or an append by another connection, can never
+ * leave this object stale. Triggers refuse UPDATE, DELETE and overwriting inserts (INSERT OR
+ * REPLACE), but verifiers do not rely on them: an edited node makes proofs fail against the roots
+ * the gateway signed before.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  HASH_SIZE,
+  consistencyProof as buildConsistencyProof,
+  inclusionProof as buildInclusionProof,
+  nodeHash,
+  rootAt,
+  type SubtreeSource,
+} from '../../keys/transparency/index.js';
+import { HdxError } from '../errors.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+  level INTEGER NOT NULL CHECK (level BETWEEN 0 AND 63),
+  idx   INTEGER NOT NULL CHECK (idx >= 0),
+  hash  BLOB    NOT NULL CHECK (length(hash) = ${HASH_SIZE}),
+  PRIMARY KEY (level, idx)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+
+CREATE TRIGGER IF NOT EXISTS merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+
+-- INSERT OR REPLACE deletes the old row without firing DELETE triggers (unless recursive_triggers).
+CREATE TRIGGER IF NOT EXISTS merkle_nodes_no_replace BEFORE INSERT ON merkle_nodes
+WHEN EXISTS (SELECT 1 FROM merkle_nodes WHERE level = NEW.level AND idx = NEW.idx)
+BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only'); END;
+`;
+
+export interface TreeStore {
+  /**
+   * Appends a leaf hash and every subtree it completes; returns the new tree size. Must run inside
+   * the caller's `db.transaction(...)`, together with the audit event the leaf commits to.
+   */
+  append(leafHash: Uint8Array): number;
+  /** Number of leaves (committed, or written earlier in the current transaction). */
+  size(): number;
+  /** Root hash of the first `size` leaves (default: the whole tree). */
+  root(size?: number): Buffer;
+  /** Inclusion proof for leaf `index` in the tree of the first `size` leaves. */
+  inclusionProof(index: number, size: number): Buffer[];
+  /** Consistency proof from the tree of `size1` leaves to that of `size2` leaves (1 ≤ size1 ≤ size2). */
+  consistencyProof(size1: number, size2: number): Buffer[];
+}
+
+/** The table's contents are inconsistent (a node is missing or malformed): an internal error. */
+export class TreeStoreCorrupt extends HdxError {}
+
+export function createTreeStore(db: Database): TreeStore {
+  db.exec(SCHEMA);
+  const insertNode: Statement<[number, number, Buffer]> = db.prepare(
+    'INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)',
+  );
+  const selectNode: Statement<[number, number], { hash: Buffer }> = db.prepare(
+    'SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?',
+  );
+  const selectLastLeaf: Statement<[], { idx: number }> = db.prepare(
+    'SELECT idx FROM merkle_nodes WHERE level = 0 ORDER BY idx DESC LIMIT 1',
+  );
+
+  const source: SubtreeSource = {
+    subtreeHash(level: number, index: number): Buffer {
+      const row = selectNode.get(level, index);
+      if (row === undefined || !Buffer.isBuffer(row.hash) || row.hash.length !== HASH_SIZE) {
+        throw new TreeStoreCorrupt('audit tree node is missing or malformed');
+      }
+      return row.hash;
+    },
+  };
+
+  const size = (): number => {
+    const row = selectLastLeaf.get();
+    return row === undefined ? 0 : row.idx + 1;
+  };
+
+  const checkSize = (value: unknown, what: string): number => {
+    const current = size();
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > current) {
+      throw new TypeError(`${what} must be an integer between 0 and the tree size`);
+    }
+    return current;
+  };
+
+  return {
+    append(leafHash: Uint8Array): number {
+      if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_SIZE) {
+        throw new TypeError('leafHash must be 32 bytes');
+      }
+      if (!db.inTransaction) throw new TypeError('append must run inside the caller’s transaction');
+      const n = size();
+      let hash: Buffer = Buffer.from(leafHash);
+      let level = 0;
+      let index = n;
+      insertNode.run(level, index, hash);
+      while (index % 2 === 1) {
+        hash = nodeHash(source.subtreeHash(level, index - 1), hash);
+        level++;
+        index = (index - 1) / 2;
+        insertNode.run(level, index, hash);
+      }
+      return n + 1;
+    },
+
+    size,
+
+    root(treeSize?: number): Buffer {
+      if (treeSize === undefined) return rootAt(source, size());
+      checkSize(treeSize, 'size');
+      return rootAt(source, treeSize);
+    },
+
+    inclusionProof(index: number, treeSize: number): Buffer[] {
+      checkSize(treeSize, 'size');
+      return buildInclusionProof(source, index, treeSize);
+    },
+
+    consistencyProof(size1: number, size2: number): Buffer[] {
+      checkSize(size2, 'size2');
+      return buildConsistencyProof(source, size1, size2);
+    },
+  };
+}
