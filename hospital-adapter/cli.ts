@@ -1,0 +1,124 @@
+/** `hdx hospital …`: submit discharge records and record patients' consents. */
+import type { Command } from 'commander';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
+import { openHospitalSession } from './session.js';
+import { bundleFiles, PURPOSE_BY_NAME, submitFiles } from './submit.js';
+
+const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
+const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
+
+export function registerHospitalCommands(program: Command): void {
+  const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents');
+
+  hospital
+    .command('submit')
+    .description('sign and submit FHIR R4 discharge bundles (files, or folders of *.json)')
+    .argument('<paths...>')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
+    .option('--concurrency <n>', 'submissions in flight', '8')
+    .option('--json', 'one JSON object per file, then a summary')
+    .action(async (paths: string[], opts: { identity: string; gateway?: string; purpose: string; concurrency: string; json?: boolean }) => {
+      const session = await openHospitalSession(opts.identity, opts.gateway);
+      try {
+        const outcomes = await submitFiles(session, bundleFiles(paths), {
+          purpose: opts.purpose,
+          concurrency: Number(opts.concurrency),
+          onOutcome: (o) => {
+            if (opts.json) process.stdout.write(`${JSON.stringify(o.ok ? { file: o.file, ok: true, ...o.response } : o)}\n`);
+            else if (o.ok) {
+              const to = o.response.transfers.map((t) => t.insurerId).join(', ');
+              process.stdout.write(`✓ ${o.file}  ${o.response.submissionId}${o.response.replayed ? ' (replayed)' : ''} → ${to}\n`);
+            } else process.stdout.write(`✗ ${o.file}  ${o.message}\n`);
+          },
+        });
+        const accepted = outcomes.filter((o) => o.ok).length;
+        const summary = { submitted: outcomes.length, accepted, refused: outcomes.length - accepted };
+        process.stdout.write(opts.json ? `${JSON.stringify({ summary })}\n` : `${accepted}/${outcomes.length} accepted\n`);
+        if (summary.refused > 0) process.exitCode = 1;
+      } finally {
+        session.close();
+      }
+    });
+
+  const consent = hospital.command('consent').description('record or revoke a patient’s consent');
+  consent
+    .command('grant')
+    .description('record a consent captured at the desk (the resident ID is read from --patient-id-file or stdin)')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option('--patient-id-file <file>', 'file holding the patient’s resident ID (keeps it out of shell history)')
+    .requiredOption('--insurer <id>', 'the insurer the patient named')
+    .requiredOption('--policy <number>', 'the patient’s policy number')
+    .option('--purpose <purpose>', 'DIRECT_SETTLEMENT | CLAIM | STATISTICS', 'DIRECT_SETTLEMENT')
+    .option('--categories <list>', 'comma-separated data categories', 'encounter,diagnosis,procedure,medication,lab,charges')
+    .option('--hospitals <list>', 'comma-separated hospital ids (default: this hospital); "*" for any')
+    .option('--valid-days <n>', 'validity from now, in days', '90')
+    .option('--channel <channel>', 'how consent was captured', 'deposit-desk')
+    .option('--notice-version <v>', 'privacy notice version shown', 'v1')
+    .requiredOption('--form-digest <digest>', 'sha256:<base64url> of the signed consent form')
+    .option('--json', 'print the response as JSON')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const patientId = (opts.patientIdFile ? readFileSync(String(opts.patientIdFile), 'utf8') : readFileSync(0, 'utf8')).trim();
+      const session = await openHospitalSession(String(opts.identity), opts.gateway as string | undefined);
+      try {
+        const now = new Date();
+        const hospitals = String(opts.hospitals ?? session.identity.party.id);
+        const categories = String(opts.categories).split(',').map((c) => {
+          const value = CATEGORY_BY_NAME[c.trim()];
+          if (value === undefined) throw new Error(`unknown category; use ${Object.keys(CATEGORY_BY_NAME).join(', ')}`);
+          return value;
+        });
+        const response = await grantConsent(session, {
+          idempotencyKey: `grant-${randomUUID()}`,
+          patientNationalId: patientId,
+          terms: {
+            insurerId: String(opts.insurer),
+            policyNumber: String(opts.policy),
+            purpose: PURPOSE_BY_NAME[String(opts.purpose)] ?? 0,
+            categories,
+            hospitalIds: hospitals === '*' ? [] : hospitals.split(','),
+            anyHospital: hospitals === '*',
+            validFrom: now,
+            validUntil: new Date(now.getTime() + Number(opts.validDays) * 86_400_000),
+            capture: {
+              channel: String(opts.channel),
+              capturedAt: now,
+              noticeVersion: String(opts.noticeVersion),
+              formDigest: String(opts.formDigest),
+            },
+          },
+        });
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ consentId: response.consent?.consentId, receipt: response.receipt })}\n`
+            : `consent ${response.consent?.consentId} recorded (receipt verified)\n`,
+        );
+      } finally {
+        session.close();
+      }
+    });
+  consent
+    .command('revoke')
+    .description('revoke a consent; it takes effect at once, also for records not yet delivered')
+    .argument('<consentId>')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option('--json', 'print the response as JSON')
+    .action(async (consentId: string, opts: { identity: string; gateway?: string; json?: boolean }) => {
+      const session = await openHospitalSession(opts.identity, opts.gateway);
+      try {
+        const response = await revokeConsent(session, { idempotencyKey: `revoke-${consentId}`, consentId });
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ consentId, withheldTransfers: response.withheldTransfers, receipt: response.receipt })}\n`
+            : `consent ${consentId} revoked; ${response.withheldTransfers} undelivered transfer(s) withheld\n`,
+        );
+      } finally {
+        session.close();
+      }
+    });
+}

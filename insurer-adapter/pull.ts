@@ -1,0 +1,49 @@
+/** Pulling transfers: a server stream, each transfer received (verify → decrypt → write → ack) in turn. */
+import type { PullTransfersResponse } from '../proto/gen/hdx/v1/delivery.js';
+import { describeError } from '../proto/errors.js';
+import { receiveTransfer, type Received } from './receive.js';
+import type { InsurerSession } from './session.js';
+
+export type PullOutcome =
+  | { transferId: string; ok: true; received: Received }
+  | { transferId: string; ok: false; reason: string };
+
+export interface PullOptions {
+  outDir: string;
+  max?: number;
+  follow?: boolean;
+  leaseSeconds?: number;
+  signal?: AbortSignal;
+  /** Called after each transfer is received and acknowledged (or refused). */
+  onOutcome?: (outcome: PullOutcome) => void | Promise<void>;
+}
+
+export async function pullTransfers(session: InsurerSession, options: PullOptions): Promise<PullOutcome[]> {
+  const stream = session.clients.delivery.pullTransfers({
+    maxTransfers: options.max ?? 0,
+    follow: options.follow ?? false,
+    leaseSeconds: options.leaseSeconds ?? 0,
+  });
+  const stop = () => stream.cancel();
+  options.signal?.addEventListener('abort', stop);
+  const outcomes: PullOutcome[] = [];
+  try {
+    for await (const message of stream as AsyncIterable<PullTransfersResponse>) {
+      const transfer = message.transfer;
+      if (!transfer) continue;
+      let outcome: PullOutcome;
+      try {
+        outcome = { transferId: transfer.transferId, ok: true, received: await receiveTransfer(session, transfer, options.outDir) };
+      } catch (error) {
+        outcome = { transferId: transfer.transferId, ok: false, reason: describeError(error) };
+      }
+      outcomes.push(outcome);
+      await options.onOutcome?.(outcome);
+    }
+  } catch (error) {
+    if (!options.signal?.aborted) throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+  return outcomes;
+}

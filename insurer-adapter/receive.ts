@@ -1,0 +1,74 @@
+/**
+ * Receiving one transfer, in the order that makes it safe: verify the gateway's signature and that we
+ * are the audience, check the payload against the signed digest, decrypt with our own key, write the
+ * bundle and claims durably, and only then acknowledge with a signed receipt. A transfer that fails any
+ * step is not written and not acknowledged (the gateway will offer it again; we report it).
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { envelopeDigestOf, signReceipt } from '../keys/formats/receipt.js';
+import { openPayload } from '../keys/formats/payload.js';
+import { verifyTransferEnvelope, type TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
+import type { Transfer } from '../proto/gen/hdx/v1/delivery.js';
+import { unaryCall } from '../proto/connect.js';
+import type { InsurerSession } from './session.js';
+
+export interface Received {
+  transferId: string;
+  claims: TransferEnvelopeClaims;
+  bundle: Record<string, unknown>;
+  bundlePath: string;
+}
+
+/** Writes a file so that it is either wholly there or not at all, and survives a crash once returned. */
+export function writeDurably(path: string, data: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+export async function verifyAndOpen(session: InsurerSession, transfer: Transfer) {
+  const claims = await verifyTransferEnvelope(transfer.envelope, session.gatewayJwks, {
+    audience: session.identity.party.uri,
+    issuer: session.gatewayUri,
+    payload: transfer.payload,
+  });
+  if (claims.jti !== transfer.transferId) throw new Error('envelope names another transfer');
+  const keys = [session.identity.encryptionKey!, ...session.identity.previousEncryptionKeys];
+  const plaintext = await openPayload(transfer.payload, keys);
+  const bundle = JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, unknown>;
+  return { claims, bundle };
+}
+
+export async function receiveTransfer(session: InsurerSession, transfer: Transfer, outDir: string): Promise<Received> {
+  const { claims, bundle } = await verifyAndOpen(session, transfer);
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
+  writeDurably(bundlePath, JSON.stringify(bundle, null, 2));
+  writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2));
+  await acknowledge(session, transfer);
+  return { transferId: transfer.transferId, claims, bundle, bundlePath };
+}
+
+export async function acknowledge(session: InsurerSession, transfer: Pick<Transfer, 'transferId' | 'envelope'>): Promise<void> {
+  const receipt = await signReceipt(
+    {
+      iss: session.identity.party.uri,
+      aud: session.gatewayUri,
+      jti: transfer.transferId,
+      hdx: { envelopeDigest: envelopeDigestOf(transfer.envelope), receivedAt: new Date().toISOString() },
+    },
+    session.identity.signingKey,
+  );
+  await unaryCall(session.clients.delivery, session.clients.delivery.acknowledgeTransfer, {
+    idempotencyKey: `ack-${transfer.transferId}`,
+    transferId: transfer.transferId,
+    receipt,
+  });
+}
