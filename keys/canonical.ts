@@ -5,7 +5,12 @@
  * reference implementation) rather than hand-rolled key sorting: number formatting is the hard part.
  */
 import { createHash } from 'node:crypto';
-import canonicalizeJson from 'canonicalize';
+import canonicalizeModule from 'canonicalize';
+
+// The package is CommonJS whose types declare an ES default export; under NodeNext the default import
+// is the module object, so take the function from whichever shape arrives.
+const canonicalizeJson = ((canonicalizeModule as unknown as { default?: unknown }).default ??
+  canonicalizeModule) as (value: unknown) => string | undefined;
 
 /** Canonical JSON text of a value; throws TypeError on values JSON cannot represent. */
 export function canonicalJson(value: unknown): string {

@@ -1,0 +1,125 @@
+/**
+ * Integration-test harness: a real dev exchange (CA, certificates, JOSE keys) in a temporary folder, a
+ * real gateway on a loopback port with mutual TLS and a real SQLite file, and real party sessions.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { initExchange, type ExchangeSummary } from '../../keys/exchange/init.js';
+import { Purpose, DataCategory } from '../../proto/gen/hdx/v1/common.js';
+import type { ConsentTerms } from '../../proto/gen/hdx/v1/consent.js';
+import { startGateway, type GatewayServerOptions, type RunningGateway } from '../../gateway/server.js';
+import { openHospitalSession, type HospitalSession } from '../../hospital-adapter/session.js';
+import { openInsurerSession, type InsurerSession } from '../../insurer-adapter/session.js';
+import { openComplianceSession, type ComplianceSession } from '../../compliance/session.js';
+
+export interface TestExchange {
+  root: string;
+  summary: ExchangeSummary;
+  partyDir(id: string): string;
+  cleanup(): void;
+}
+
+export async function createTestExchange(): Promise<TestExchange> {
+  const root = mkdtempSync(join(tmpdir(), 'hdx-test-'));
+  const summary = await initExchange(join(root, 'exchange'));
+  return {
+    root,
+    summary,
+    partyDir: (id) => join(root, 'exchange', 'parties', id),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export interface TestGateway {
+  running: RunningGateway;
+  address: string;
+  /** Every log line the gateway wrote, as text. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(ex: TestExchange, options: Partial<GatewayServerOptions> = {}): Promise<TestGateway> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const running = await startGateway({
+    gatewayDir: ex.summary.gateway.dir,
+    listen: '127.0.0.1:0',
+    sealWorkers: 0,
+    logger: pino({ level: 'debug' }, sink),
+    ...options,
+  });
+  return { running, address: `localhost:${running.port}`, logs, stop: () => running.stop() };
+}
+
+export interface Sessions {
+  nanshan: HospitalSession;
+  szu: HospitalSession;
+  taikang: InsurerSession;
+  pingan: InsurerSession;
+  regulator: ComplianceSession;
+  closeAll(): void;
+}
+
+export async function openSessions(ex: TestExchange, gw: TestGateway): Promise<Sessions> {
+  const [nanshan, szu, taikang, pingan] = await Promise.all([
+    openHospitalSession(ex.partyDir('nanshan-people'), gw.address),
+    openHospitalSession(ex.partyDir('szu-general'), gw.address),
+    openInsurerSession(ex.partyDir('taikang-online'), gw.address),
+    openInsurerSession(ex.partyDir('pingan-health'), gw.address),
+  ]);
+  const regulator = openComplianceSession(ex.partyDir('szdex'), { address: gw.address });
+  return {
+    nanshan,
+    szu,
+    taikang,
+    pingan,
+    regulator,
+    closeAll() {
+      for (const s of [nanshan, szu, taikang, pingan, regulator]) s.close();
+    },
+  };
+}
+
+const DAY = 86_400_000;
+
+/** Consent terms with sensible defaults: valid from a year ago to a year ahead, all but notes. */
+export function terms(overrides: Partial<ConsentTerms> & { insurerId: string }): ConsentTerms {
+  const now = Date.now();
+  return {
+    policyNumber: 'PL-2026-000123',
+    purpose: Purpose.PURPOSE_DIRECT_SETTLEMENT,
+    categories: [
+      DataCategory.DATA_CATEGORY_ENCOUNTER,
+      DataCategory.DATA_CATEGORY_DIAGNOSIS,
+      DataCategory.DATA_CATEGORY_PROCEDURE,
+      DataCategory.DATA_CATEGORY_MEDICATION,
+      DataCategory.DATA_CATEGORY_LAB,
+      DataCategory.DATA_CATEGORY_CHARGES,
+    ],
+    hospitalIds: ['nanshan-people'],
+    anyHospital: false,
+    validFrom: new Date(now - 365 * DAY),
+    validUntil: new Date(now + 365 * DAY),
+    capture: {
+      channel: 'deposit-desk',
+      capturedAt: new Date(now - DAY),
+      noticeVersion: 'v1',
+      formDigest: `sha256:${'A'.repeat(43)}`,
+    },
+    ...overrides,
+  };
+}
+
+let counter = 0;
+export function idem(prefix = 'test'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
+}
