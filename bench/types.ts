@@ -1,0 +1,22 @@
+/** One figure a benchmark prints: the value measured, its unit, and the target or floor beside it. */
+export interface BenchLine {
+  /** e.g. "deid claim-settlement (1 core)". */
+  name: string;
+  value: number;
+  /** e.g. "bundles/s", "ms (median)". */
+  unit: string;
+  /** The target from the issue, e.g. ">= 3000 bundles/s". */
+  target?: string;
+  /** Whether the measured value meets the target (undefined when there is none). */
+  meets?: boolean;
+  /** Free-form context: sizes, settings. */
+  note?: string;
+}
+
+/** Every bench module exports `bench(options)`; `bench/run.ts` calls them in turn and prints a table. */
+export interface BenchOptions {
+  /** Smaller runs for a quick check (`npm run bench -- --quick`). */
+  quick: boolean;
+}
+
+export type BenchModule = { bench(options: BenchOptions): Promise<BenchLine[]> };
