@@ -55,6 +55,10 @@ describe('knownValuesFromPatient', () => {
     expect(new Set(values).size).toBe(values.length);
     for (let i = 1; i < values.length; i++) expect(values[i - 1]!.length).toBeGreaterThanOrEqual(values[i]!.length);
   });
+  it('skips numbers shorter than four digits, which would erase doses and bed numbers', () => {
+    const { values: short } = knownValuesFromPatient({ identifier: [{ value: '12' }, { value: '123' }, { value: '1234' }, { value: 'A1' }] });
+    expect(short).toEqual(['1234', 'A1']);
+  });
   it('ignores city and province, which de-identified data may keep', () => {
     expect(values).not.toContain('深圳市');
     expect(values).not.toContain('广东省');

@@ -6,8 +6,10 @@
  */
 import type { KnownValues } from './types.js';
 
-/** A lone surname or character would erase too much unrelated text. */
+/** A lone surname or character would erase too much unrelated text; so would a short number (a bed
+ *  number, a dose), hence the higher floor for values made only of digits. */
 const MIN_LENGTH = 2;
+const MIN_DIGITS_ONLY_LENGTH = 4;
 const COMPOUND_SURNAMES = [
   '欧阳', '司马', '上官', '诸葛', '东方', '皇甫', '尉迟', '公孙', '慕容', '长孙', '宇文', '司徒', '夏侯', '令狐', '端木', '西门',
 ];
@@ -104,6 +106,10 @@ function addressValues(address: Json): string[] {
   ].filter((value): value is string => value !== undefined);
 }
 
+function isSpecificEnough(value: string): boolean {
+  return value.length >= (/^\d+$/.test(value) ? MIN_DIGITS_ONLY_LENGTH : MIN_LENGTH);
+}
+
 export function knownValuesFromPatient(patient: unknown): KnownValues {
   const resource = asObject(patient);
   if (resource === undefined) return { values: [] };
@@ -122,7 +128,7 @@ export function knownValuesFromPatient(patient: unknown): KnownValues {
     const address = asObject(contact['address']);
     if (address !== undefined) values.push(...addressValues(address));
   }
-  const distinct = [...new Set(values.filter((value) => value.length >= MIN_LENGTH))];
+  const distinct = [...new Set(values.filter(isSpecificEnough))];
   distinct.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
   return { values: distinct };
 }
