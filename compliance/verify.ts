@@ -158,8 +158,10 @@ async function verifyAllEvents(
       } catch {
         throw new StepFailure(step, `event ${seq} is not JSON`, seq);
       }
-      if (parsed.seq !== seq || parsed.prev !== prev) {
-        throw new StepFailure(step, `the hash chain breaks at event ${seq}`, seq);
+      if (parsed.seq !== seq) throw new StepFailure(step, `event ${seq} claims another position`, seq);
+      if (parsed.prev !== prev) {
+        // Event seq-1 no longer hashes to what event seq recorded: one of the two was altered.
+        throw new StepFailure(step, `the hash chain breaks at event ${seq - 1}: it no longer matches what event ${seq} recorded`, seq - 1);
       }
       acc.push(leaf);
       prev = leaf.toString('base64');

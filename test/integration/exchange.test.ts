@@ -45,7 +45,8 @@ afterAll(async () => {
 });
 
 function record(options: Partial<Parameters<typeof gen.dischargeRecord>[0]> = {}): SyntheticRecord {
-  return gen.dischargeRecord({ hospitalId: 'nanshan-people', ...options });
+  // Discharged yesterday: inside the consents' validity windows.
+  return gen.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000), ...options });
 }
 
 const bytesOf = (r: SyntheticRecord) => Buffer.from(JSON.stringify(r.bundle));
