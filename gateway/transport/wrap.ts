@@ -8,7 +8,6 @@ import {
   type handleUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
-import { once } from 'node:events';
 import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { callContext } from './identity.js';
@@ -77,10 +76,11 @@ export function serverStream<Req, Res>(
     call.on('cancelled', () => abort.abort());
     call.on('close', () => abort.abort());
     let ctx: CallContext | undefined;
+    const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     const send = async (message: Res) => {
       if (abort.signal.aborted) return;
       // Respect flow control: wait for the buffer to drain rather than buffering a whole log in memory.
-      if (!call.write(message)) await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
+      if (!call.write(message)) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), aborted]);
     };
     (async () => {
       ctx = callContext(call, rt.parties);
