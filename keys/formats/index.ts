@@ -8,3 +8,6 @@ export { SUBMISSION_TYP, signSubmission, verifySubmission, bundleDigestOf } from
 export type { SubmissionClaims, VerifySubmissionOptions } from './submission.js';
 export { ALLOWED_SIGNING_ALGS, DEFAULT_CLOCK_TOLERANCE } from './jws.js';
 export type { VerifyOptions } from './jws.js';
+export { DECISION_TYP, DECISION_OUTCOMES, signDecision, verifyDecision, decisionDigestOf, peekDecisionIssuer } from './decision.js';
+export type { DecisionClaims, DecisionClaimsInput, DecisionOutcome, DecisionAmounts, DecisionAdjustment, VerifyDecisionOptions } from './decision.js';
+export { isAmount, fenOf, amountOf, fenOfDecimal } from './money.js';
