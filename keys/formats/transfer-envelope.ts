@@ -90,6 +90,20 @@ export async function verifyTransferEnvelope(
   return claims;
 }
 
+/**
+ * Verifies an envelope's signature and claims without the JWE beside it: for evidence kept after the
+ * ciphertext was deleted. The caller must then check `hdx.payloadDigest` against what it trusts (e.g.
+ * the digest logged when the transfer was created). Throws `VerificationError`.
+ */
+export async function verifyTransferEnvelopeSignature(
+  jws: string,
+  gatewayJwks: JSONWebKeySet,
+  options: VerifyOptions,
+): Promise<TransferEnvelopeClaims> {
+  const { payload } = await verifyJwt(jws, gatewayJwks, TRANSFER_ENVELOPE_TYP, options);
+  return transferEnvelopeClaims(payload, malformed);
+}
+
 function verifyPayloadDigest(claims: TransferEnvelopeClaims, jwe: string): void {
   if (payloadDigestOf(jwe) !== claims.hdx.payloadDigest) {
     throw new VerificationError('ERR_DIGEST', 'payload does not match the envelope');
