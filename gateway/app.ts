@@ -28,6 +28,8 @@ export interface GatewaySettings {
   pullBatch: number;
   /** Refuse submissions without the hospital's signature (the evidence chain needs it). */
   requireSubmissionSignature: boolean;
+  /** Promised submit-to-decision windows (ms): direct settlement, and outpatient / inpatient claims. */
+  serviceWindows: { directSettlement: number; outpatient: number; inpatient: number };
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -37,6 +39,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   maxBundleBytes: 4 * 1024 * 1024,
   pullBatch: 100,
   requireSubmissionSignature: true,
+  serviceWindows: { directSettlement: 60_000, outpatient: 24 * 3600_000, inpatient: 3 * 24 * 3600_000 },
 };
 
 export interface GatewayDeps {

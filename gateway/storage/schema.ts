@@ -74,6 +74,8 @@ CREATE TABLE IF NOT EXISTS transfers (
 CREATE INDEX IF NOT EXISTS transfers_ready ON transfers(insurer_id, state, lease_expires_at);
 CREATE INDEX IF NOT EXISTS transfers_by_consent ON transfers(consent_id, state);
 CREATE INDEX IF NOT EXISTS transfers_by_submission ON transfers(submission_id);
+-- Service-level queries select transfers by submit time (created_at is the submission's accepted_at).
+CREATE INDEX IF NOT EXISTS transfers_by_created ON transfers(created_at, insurer_id);
 CREATE INDEX IF NOT EXISTS transfers_purge ON transfers(purge_after) WHERE purge_after IS NOT NULL AND purged_at IS NULL;
 
 -- The append-only audit log: seq is the Merkle leaf index. Search columns are copies of what the
@@ -114,7 +116,7 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
 
 CREATE TABLE IF NOT EXISTS decisions (
   cursor          INTEGER PRIMARY KEY AUTOINCREMENT,
-  decision_id     TEXT NOT NULL UNIQUE,
+  decision_id     TEXT NOT NULL,            -- chosen by the insurer: unique per insurer, not globally
   transfer_id     TEXT NOT NULL REFERENCES transfers(transfer_id),
   submission_id   TEXT NOT NULL,
   hospital_id     TEXT NOT NULL,
@@ -123,7 +125,8 @@ CREATE TABLE IF NOT EXISTS decisions (
   outcome         TEXT NOT NULL,
   decision        TEXT NOT NULL,            -- the insurer's JWS, forwarded unchanged
   decision_digest TEXT NOT NULL,
-  recorded_at     INTEGER NOT NULL
+  recorded_at     INTEGER NOT NULL,
+  UNIQUE (insurer_id, decision_id)
 );
 CREATE INDEX IF NOT EXISTS decisions_by_hospital ON decisions(hospital_id, cursor);
 CREATE INDEX IF NOT EXISTS decisions_by_transfer ON decisions(transfer_id);

@@ -67,8 +67,9 @@ export function transferRepository(db: Db) {
   const withholdForConsent = db.prepare(`UPDATE transfers SET state = 'withheld', withheld_at = @now,
     lease_expires_at = NULL, payload = NULL WHERE consent_id = @consent AND state IN ('pending', 'delivered')
     RETURNING transfer_id, insurer_id`);
-  const markDecided = db.prepare(`UPDATE transfers SET state = 'decided', decided_at = COALESCE(decided_at, @now)
-    WHERE transfer_id = @id`);
+  // A decision proves receipt: end the lease, and start the ciphertext's retention if no ack did.
+  const markDecided = db.prepare(`UPDATE transfers SET state = 'decided', decided_at = COALESCE(decided_at, @now),
+    lease_expires_at = NULL, purge_after = COALESCE(purge_after, @purgeAfter) WHERE transfer_id = @id`);
   const purgeDue = db.prepare(`UPDATE transfers SET payload = NULL, purged_at = @now
     WHERE purge_after IS NOT NULL AND purge_after <= @now AND purged_at IS NULL RETURNING transfer_id, insurer_id`);
   return {
@@ -83,7 +84,7 @@ export function transferRepository(db: Db) {
       acknowledge.run({ id, now, receipt, purgeAfter }).changes === 1,
     withholdForConsent: (consent: string, now: number) =>
       withholdForConsent.all({ consent, now }) as Array<{ transfer_id: string; insurer_id: string }>,
-    markDecided: (id: string, now: number) => void markDecided.run({ id, now }),
+    markDecided: (id: string, now: number, purgeAfter: number) => void markDecided.run({ id, now, purgeAfter }),
     purgeDue: (now: number) => purgeDue.all({ now }) as Array<{ transfer_id: string; insurer_id: string }>,
   };
 }
