@@ -72,6 +72,8 @@ export interface ServiceLevel {
   p95Seconds: number;
   /** Share of decided transfers whose submit-to-decision time was inside the window. */
   withinWindowShare: number;
+  /** Transfers submitted in the period that expect a decision (decided or not). */
+  submitted: number;
 }
 
 export interface OverdueTransfer {
@@ -673,6 +675,7 @@ function createBaseServiceLevel(): ServiceLevel {
     medianSeconds: 0,
     p95Seconds: 0,
     withinWindowShare: 0,
+    submitted: 0,
   };
 }
 
@@ -698,6 +701,9 @@ export const ServiceLevel: MessageFns<ServiceLevel> = {
     }
     if (message.withinWindowShare !== 0) {
       writer.uint32(57).double(message.withinWindowShare);
+    }
+    if (message.submitted !== 0) {
+      writer.uint32(64).uint64(message.submitted);
     }
     return writer;
   },
@@ -771,6 +777,14 @@ export const ServiceLevel: MessageFns<ServiceLevel> = {
             message.withinWindowShare = reader.double();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.submitted = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -812,6 +826,7 @@ export const ServiceLevel: MessageFns<ServiceLevel> = {
         : isSet(object.within_window_share)
         ? globalThis.Number(object.within_window_share)
         : 0,
+      submitted: isSet(object.submitted) ? globalThis.Number(object.submitted) : 0,
     };
   },
 
@@ -838,6 +853,9 @@ export const ServiceLevel: MessageFns<ServiceLevel> = {
     if (message.withinWindowShare !== 0) {
       obj.withinWindowShare = floatToJson(message.withinWindowShare);
     }
+    if (message.submitted !== 0) {
+      obj.submitted = Math.round(message.submitted);
+    }
     return obj;
   },
 
@@ -853,6 +871,7 @@ export const ServiceLevel: MessageFns<ServiceLevel> = {
     message.medianSeconds = object.medianSeconds ?? 0;
     message.p95Seconds = object.p95Seconds ?? 0;
     message.withinWindowShare = object.withinWindowShare ?? 0;
+    message.submitted = object.submitted ?? 0;
     return message;
   },
 };
