@@ -17,6 +17,7 @@ import { ConsentServiceService } from '../proto/gen/hdx/v1/consent.js';
 import { DeliveryServiceService } from '../proto/gen/hdx/v1/delivery.js';
 import { DirectoryServiceService } from '../proto/gen/hdx/v1/directory.js';
 import { RecordServiceService } from '../proto/gen/hdx/v1/records.js';
+import { SettlementServiceService } from '../proto/gen/hdx/v1/settlement.js';
 import { createGateway, type Gateway, type GatewaySettings } from './app.js';
 import { Checkpointer } from './audit/checkpointer.js';
 import { buildEvidence } from './audit/evidence.js';
@@ -33,6 +34,7 @@ import { consentHandlers } from './transport/handlers/consent.js';
 import { deliveryHandlers } from './transport/handlers/delivery.js';
 import { directoryHandlers } from './transport/handlers/directory.js';
 import { recordHandlers } from './transport/handlers/records.js';
+import { settlementHandlers } from './transport/handlers/settlement.js';
 
 export interface GatewayServerOptions {
   /** The gateway's identity folder, as made by `hdx keys init` (`<exchange>/gateway`). */
@@ -102,6 +104,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   server.addService(RecordServiceService, recordHandlers(gw, rt));
   server.addService(DeliveryServiceService, deliveryHandlers(gw, rt));
   server.addService(DirectoryServiceService, directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));
+  server.addService(SettlementServiceService, settlementHandlers(gw, rt));
   server.addService(AuditServiceService, auditHandlers(audit, rt, (ctx, id) => buildEvidence(gw, audit, ctx, id, logVerifierKey)));
   const health = new HealthImplementation({ '': 'SERVING', 'hdx.v1.RecordService': 'SERVING' });
   health.addToServer(server);

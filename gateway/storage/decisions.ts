@@ -1,4 +1,7 @@
-/** Settlement decisions, in arrival order; the cursor lets a hospital's stream resume exactly. */
+/**
+ * Settlement decisions, in arrival order (the cursor lets a hospital's stream resume exactly), and the
+ * transfer timers that service-level figures are computed from.
+ */
 import type { Db } from './db.js';
 
 export interface DecisionRow {
@@ -15,17 +18,39 @@ export interface DecisionRow {
   recorded_at: number;
 }
 
+/** One transfer's timers and what decides its service window. Times are ms since the epoch. */
+export interface TimingRow {
+  transfer_id: string;
+  insurer_id: string;
+  purpose: string;
+  encounter_class: string;
+  state: string;
+  submitted_at: number;
+  delivered_at: number | null;
+  acknowledged_at: number | null;
+  decided_at: number | null;
+}
+
 export function decisionRepository(db: Db) {
   const insert = db.prepare(`INSERT INTO decisions (decision_id, transfer_id, submission_id, hospital_id, insurer_id,
     revision_of, outcome, decision, decision_digest, recorded_at) VALUES (@decision_id, @transfer_id, @submission_id,
     @hospital_id, @insurer_id, @revision_of, @outcome, @decision, @decision_digest, @recorded_at) RETURNING cursor`);
   const forTransfer = db.prepare('SELECT * FROM decisions WHERE transfer_id = ? ORDER BY cursor');
-  const byId = db.prepare('SELECT * FROM decisions WHERE decision_id = ?');
+  const latest = db.prepare('SELECT * FROM decisions WHERE transfer_id = ? ORDER BY cursor DESC LIMIT 1');
+  const byId = db.prepare('SELECT * FROM decisions WHERE insurer_id = ? AND decision_id = ?');
   const forHospital = db.prepare('SELECT * FROM decisions WHERE hospital_id = ? AND cursor > ? ORDER BY cursor LIMIT ?');
+  // Submitted in [since, until); the insurer filter is optional ('' matches all).
+  const timings = db.prepare(`SELECT t.transfer_id, t.insurer_id, s.purpose, s.encounter_class, t.state,
+      t.created_at AS submitted_at, t.delivered_at, t.acknowledged_at, t.decided_at
+    FROM transfers t JOIN submissions s ON s.submission_id = t.submission_id
+    WHERE t.created_at >= @since AND t.created_at < @until AND (@insurer = '' OR t.insurer_id = @insurer)
+    ORDER BY t.created_at, t.transfer_id`);
   return {
     insert: (row: Omit<DecisionRow, 'cursor'>) => (insert.get(row) as { cursor: number }).cursor,
     forTransfer: (id: string) => forTransfer.all(id) as DecisionRow[],
-    get: (id: string) => byId.get(id) as DecisionRow | undefined,
+    latestForTransfer: (id: string) => latest.get(id) as DecisionRow | undefined,
+    get: (insurerId: string, decisionId: string) => byId.get(insurerId, decisionId) as DecisionRow | undefined,
     forHospital: (hospital: string, after: number, limit: number) => forHospital.all(hospital, after, limit) as DecisionRow[],
+    timings: (since: number, until: number, insurer: string) => timings.all({ since, until, insurer }) as TimingRow[],
   };
 }

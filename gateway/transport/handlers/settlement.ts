@@ -1,0 +1,28 @@
+import type {
+  SettlementServiceServer,
+  StreamDecisionsRequest,
+  StreamDecisionsResponse,
+} from '../../../proto/gen/hdx/v1/settlement.js';
+import type { Gateway } from '../../app.js';
+import { submitDecision } from '../../settlement/decide.js';
+import { getServiceLevels } from '../../settlement/service-levels.js';
+import { streamDecisions } from '../../settlement/stream.js';
+import { serverStream, unary, type Runtime } from '../wrap.js';
+
+export function settlementHandlers(gw: Gateway, rt: Runtime): SettlementServiceServer {
+  return {
+    submitDecision: unary(rt, 'SubmitDecision', (ctx, req) =>
+      submitDecision(gw, ctx, { idempotencyKey: req.idempotencyKey, decision: req.decision }),
+    ),
+    streamDecisions: serverStream<StreamDecisionsRequest, StreamDecisionsResponse>(rt, 'StreamDecisions', (ctx, req, send, signal) =>
+      streamDecisions(gw, ctx, { afterCursor: req.afterCursor, follow: req.follow }, send, signal),
+    ),
+    getServiceLevels: unary(rt, 'GetServiceLevels', (ctx, req) =>
+      getServiceLevels(gw, ctx, {
+        ...(req.since && { since: req.since }),
+        ...(req.until && { until: req.until }),
+        ...(req.insurerId && { insurerId: req.insurerId }),
+      }),
+    ),
+  };
+}
