@@ -16,7 +16,8 @@ import {
 } from '../keys/transparency/index.js';
 import { unaryCall } from '../proto/connect.js';
 import { writeFileSync, renameSync } from 'node:fs';
-import { RootAccumulator } from './root-accumulator.js';
+import { ChainBreak, EventChain } from './event-chain.js';
+import { eventPages } from './event-pages.js';
 import type { ComplianceSession } from './session.js';
 
 export interface SavedState {
@@ -45,8 +46,6 @@ class StepFailure extends Error {
     super(`${step}: ${message}`);
   }
 }
-
-const PAGE = 5_000;
 
 export function readState(path: string): SavedState | undefined {
   if (!existsSync(path)) return undefined;
@@ -138,37 +137,20 @@ async function verifyAllEvents(
   cp: Checkpoint,
   onProgress?: (done: number, total: number) => void,
 ): Promise<string> {
-  const step = 'event chain';
-  const acc = new RootAccumulator();
-  let prev = '';
-  while (acc.size < cp.size) {
-    const { events } = await unaryCall(session.clients.audit, session.clients.audit.listEvents, {
-      startSeq: acc.size,
-      limit: Math.min(PAGE, cp.size - acc.size),
-    });
-    if (events.length === 0) throw new StepFailure(step, `events stop at ${acc.size} of ${cp.size}`, acc.size);
-    for (const event of events) {
-      if (acc.size >= cp.size) break;
-      const seq = acc.size;
-      if (event.seq !== seq) throw new StepFailure(step, `event ${seq} is missing`, seq);
-      const leaf = leafHash(Buffer.from(event.eventJson, 'utf8'));
-      let parsed: { seq?: unknown; prev?: unknown };
-      try {
-        parsed = JSON.parse(event.eventJson) as typeof parsed;
-      } catch {
-        throw new StepFailure(step, `event ${seq} is not JSON`, seq);
-      }
-      if (parsed.seq !== seq) throw new StepFailure(step, `event ${seq} claims another position`, seq);
-      if (parsed.prev !== prev) {
-        // Event seq-1 no longer hashes to what event seq recorded: one of the two was altered.
-        throw new StepFailure(step, `the hash chain breaks at event ${seq - 1}: it no longer matches what event ${seq} recorded`, seq - 1);
-      }
-      acc.push(leaf);
-      prev = leaf.toString('base64');
+  const chain = new EventChain();
+  try {
+    for await (const page of eventPages(session, 0, cp.size)) {
+      for (const event of page) chain.push(event.seq, event.eventJson, event.leafHash);
+      onProgress?.(chain.size, cp.size);
     }
-    onProgress?.(acc.size, cp.size);
+  } catch (error) {
+    if (error instanceof ChainBreak) throw new StepFailure('event chain', error.message, error.seq);
+    throw error;
   }
-  if (!acc.root().equals(cp.rootHash)) {
+  if (chain.size < cp.size) {
+    throw new StepFailure('event chain', `events stop at ${chain.size} of ${cp.size}`, chain.size);
+  }
+  if (!chain.root().equals(cp.rootHash)) {
     throw new StepFailure('root', 'the events do not hash to the signed root: an event was altered');
   }
   return `all ${cp.size} events link in one hash chain and hash to the signed root`;
