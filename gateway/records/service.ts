@@ -12,11 +12,10 @@ import { coveringConsents, viewOf } from '../consent/service.js';
 import { patientKeyOf, patientRef } from '../consent/patient-id.js';
 import { PURPOSES, type Purpose } from '../consent/terms.js';
 import type { CallContext } from '../context.js';
-import { Forbidden, InvalidInput, NoConsent, NotFound } from '../errors.js';
+import { InvalidInput, NoConsent, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SealResult } from '../seal/seal-task.js';
 import { isIdempotencyKey } from '../storage/idempotency.js';
-import type { TransferState } from '../storage/transfers.js';
 import { validateBundle } from './validate.js';
 
 export interface SubmitRequest {
@@ -217,28 +216,19 @@ async function verifyHospitalSignature(
   if (claims.hdx.purpose !== purpose) throw new InvalidInput('signature is for another purpose');
 }
 
-const STATE: Record<TransferState, TransferState> = {
-  pending: 'pending',
-  delivered: 'delivered',
-  acknowledged: 'acknowledged',
-  withheld: 'withheld',
-  decided: 'decided',
-};
-
 export function getSubmission(gw: Gateway, ctx: CallContext, submissionId: string) {
   requireRole(ctx, 'hospital', 'regulator');
   const row = gw.submissions.get(submissionId);
   if (!row || (ctx.party.role === 'hospital' && row.hospital_id !== ctx.party.id)) {
     throw new NotFound('submission not found');
   }
-  if (ctx.party.role !== 'hospital' && ctx.party.role !== 'regulator') throw new Forbidden('not allowed');
   return {
     submissionId: row.submission_id,
     acceptedAt: new Date(row.accepted_at),
     transfers: gw.transfers.forSubmission(submissionId).map((t) => ({
       transferId: t.transfer_id,
       insurerId: t.insurer_id,
-      state: STATE[t.state],
+      state: t.state,
       deliveredAt: t.delivered_at,
       acknowledgedAt: t.acknowledged_at,
       decidedAt: t.decided_at,

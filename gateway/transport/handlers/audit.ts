@@ -1,4 +1,5 @@
 import type { AuditServiceServer, QueryEventsRequest, QueryEventsResponse } from '../../../proto/gen/hdx/v1/audit.js';
+import type { CallContext } from '../../context.js';
 import { InvalidInput } from '../../errors.js';
 import type { AuditRow } from '../../audit/query.js';
 import type { AuditService } from '../../audit/service.js';
@@ -6,7 +7,7 @@ import { serverStream, unary, type Runtime } from '../wrap.js';
 
 const eventOut = (row: AuditRow) => ({ seq: row.seq, eventJson: row.event_json, leafHash: row.leaf_hash });
 
-export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: import('../../context.js').CallContext, transferId: string) => Promise<string>): AuditServiceServer {
+export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: CallContext, transferId: string) => Promise<string>): AuditServiceServer {
   return {
     queryEvents: serverStream<QueryEventsRequest, QueryEventsResponse>(rt, 'QueryEvents', (ctx, req, send, signal) =>
       audit.query(

@@ -1,11 +1,11 @@
-import type { DeliveryServiceServer, PullTransfersResponse } from '../../../proto/gen/hdx/v1/delivery.js';
+import type { DeliveryServiceServer, PullTransfersRequest, PullTransfersResponse } from '../../../proto/gen/hdx/v1/delivery.js';
 import type { Gateway } from '../../app.js';
 import { acknowledgeTransfer, pullTransfers } from '../../delivery/service.js';
 import { serverStream, unary, type Runtime } from '../wrap.js';
 
 export function deliveryHandlers(gw: Gateway, rt: Runtime): DeliveryServiceServer {
   return {
-    pullTransfers: serverStream<import('../../../proto/gen/hdx/v1/delivery.js').PullTransfersRequest, PullTransfersResponse>(
+    pullTransfers: serverStream<PullTransfersRequest, PullTransfersResponse>(
       rt,
       'PullTransfers',
       (ctx, req, send, signal) =>

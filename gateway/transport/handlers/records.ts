@@ -24,7 +24,7 @@ export function recordHandlers(gw: Gateway, rt: Runtime): RecordServiceServer {
         purpose: purposeIn(req.purpose),
         signature: req.signature,
       });
-      return { ...result, transfers: result.transfers };
+      return result;
     }),
     getSubmission: unary(rt, 'GetSubmission', (ctx, req) => {
       const s = getSubmission(gw, ctx, req.submissionId);
