@@ -7,6 +7,14 @@ import { loadRegistry, PartyDirectory } from '../keys/registry.js';
 import type { Party, PartyLookup } from './context.js';
 import { PreconditionFailed } from './errors.js';
 
+export interface RegistryChange {
+  partiesAdded: string[];
+  partiesRemoved: string[];
+  /** `<party>:<use>:<kid>:<validUntil>` entries that appeared or disappeared (a rotation shows both). */
+  keysAdded: string[];
+  keysRemoved: string[];
+}
+
 export class RegistryParties implements PartyLookup {
   private directory: PartyDirectory;
 
@@ -14,9 +22,29 @@ export class RegistryParties implements PartyLookup {
     this.directory = new PartyDirectory(loadRegistry(path));
   }
 
-  /** Re-reads the registry file; throws (keeping the old registry) if it is invalid. */
-  reload(): void {
+  /**
+   * Re-reads the registry file; throws (keeping the old registry) if it is invalid. Returns what changed,
+   * as party ids and key ids, for the audit log.
+   */
+  reload(): RegistryChange {
+    const before = this.snapshot();
     this.directory = new PartyDirectory(loadRegistry(this.path));
+    const after = this.snapshot();
+    const diff = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x)).sort();
+    return {
+      partiesAdded: diff(after.parties, before.parties),
+      partiesRemoved: diff(before.parties, after.parties),
+      keysAdded: diff(after.keys, before.keys),
+      keysRemoved: diff(before.keys, after.keys),
+    };
+  }
+
+  private snapshot(): { parties: Set<string>; keys: Set<string> } {
+    const parties = this.directory.parties();
+    return {
+      parties: new Set(parties.map((p) => p.id)),
+      keys: new Set(parties.flatMap((p) => p.keys.map((k) => `${p.id}:${k.jwk.use}:${k.jwk.kid}:${k.validUntil ?? ''}`))),
+    };
   }
 
   get trustDomain(): string {

@@ -24,7 +24,7 @@ import { buildEvidence } from './audit/evidence.js';
 import { createAuditService } from './audit/service.js';
 import { purgeExpiredPayloads } from './delivery/service.js';
 import { createLogger } from './logger.js';
-import { RegistryParties } from './parties.js';
+import { RegistryParties, type RegistryChange } from './parties.js';
 import { createSealer } from './seal/sealer.js';
 import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
@@ -59,6 +59,8 @@ export interface RunningGateway {
   parties: RegistryParties;
   logOrigin: string;
   logVerifierKey: string;
+  /** What SIGHUP does: reload the registry file and audit the change. */
+  reloadRegistry(): Promise<RegistryChange>;
   stop(): Promise<void>;
 }
 
@@ -123,13 +125,27 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
     purgeExpiredPayloads(gw).catch((error: unknown) => logger.error({ error: (error as Error)?.name }, 'purge failed'));
   }, 60_000);
   purgeTimer.unref();
-  const onHangup = () => {
-    try {
-      parties.reload();
-      logger.info('registry reloaded');
-    } catch (error) {
-      logger.error({ error: (error as Error)?.name }, 'registry reload refused; keeping the previous registry');
+  /** Reloads the registry and audits what changed (key rotations, parties added or removed). */
+  const reloadRegistry = async () => {
+    const change = parties.reload();
+    const changed = Object.values(change).some((list) => list.length > 0);
+    if (changed) {
+      await gw.commit(() =>
+        gw.audit.append({
+          action: change.keysAdded.length + change.keysRemoved.length > 0 ? 'key.rotate' : 'registry.reload',
+          actor: 'gateway',
+          outcome: 'ok',
+          details: { ...change },
+        }),
+      );
     }
+    logger.info({ changed }, 'registry reloaded');
+    return change;
+  };
+  const onHangup = () => {
+    reloadRegistry().catch((error: unknown) =>
+      logger.error({ error: (error as Error)?.name }, 'registry reload refused; keeping the previous registry'),
+    );
   };
   process.on('SIGHUP', onHangup);
   logger.info({ port, origin: logOrigin, auditSize: gw.audit.size }, 'gateway listening');
@@ -140,6 +156,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
     parties,
     logOrigin,
     logVerifierKey,
+    reloadRegistry,
     async stop() {
       process.off('SIGHUP', onHangup);
       clearInterval(purgeTimer);

@@ -1,0 +1,66 @@
+/**
+ * Key rotation while the exchange runs: the operator rotates an insurer's encryption key, the gateway
+ * reloads its registry (SIGHUP), audits the rotation, seals new transfers to the new key, and the
+ * insurer still opens transfers sealed to the old one.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { grantConsent } from '../../hospital-adapter/consent.js';
+import { submitBundle } from '../../hospital-adapter/submit.js';
+import { pullTransfers } from '../../insurer-adapter/pull.js';
+import { openInsurerSession } from '../../insurer-adapter/session.js';
+import { rotatePartyKey } from '../../keys/exchange/rotate.js';
+import { readPayloadHeader } from '../../keys/formats/payload.js';
+import { createGenerator } from '../../synthetic/index.js';
+import { createTestExchange, idem, openSessions, startTestGateway, terms, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
+
+let ex: TestExchange;
+let gw: TestGateway;
+let s: Sessions;
+
+beforeAll(async () => {
+  ex = await createTestExchange();
+  gw = await startTestGateway(ex);
+  s = await openSessions(ex, gw);
+});
+
+afterAll(async () => {
+  s?.closeAll();
+  await gw?.stop();
+  ex?.cleanup();
+});
+
+it('rotates an insurer’s encryption key without losing a transfer, and audits it', async () => {
+  const gen = createGenerator(99);
+  const submit = async () => {
+    const r = gen.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000) });
+    await grantConsent(s.nanshan, { idempotencyKey: idem('g'), patientNationalId: r.patient.nationalId, terms: terms({ insurerId: 'taikang-online' }) });
+    return (await submitBundle(s.nanshan, Buffer.from(JSON.stringify(r.bundle)))).transfers[0]!.transferId;
+  };
+  const before = await submit();
+  const oldKid = s.taikang.identity.encryptionKey!.kid;
+
+  const rotated = await rotatePartyKey(ex.summary.dir, 'taikang-online', 'enc');
+  const change = await gw.running.reloadRegistry();
+  expect(change.keysAdded.some((k) => k.includes(rotated.kid))).toBe(true);
+  const event = gw.running.gateway.db
+    .prepare(`SELECT event_json FROM audit_events WHERE action = 'key.rotate' ORDER BY seq DESC LIMIT 1`)
+    .get() as { event_json: string } | undefined;
+  expect(event).toBeDefined();
+
+  const after = await submit();
+  const rows = [before, after].map((id) => gw.running.gateway.transfers.get(id)!);
+  expect(readPayloadHeader(rows[0]!.payload).kid).toBe(oldKid);
+  expect(readPayloadHeader(rows[1]!.payload).kid).toBe(rotated.kid);
+
+  // The insurer restarts with its rotated files and opens both.
+  const insurer = await openInsurerSession(ex.partyDir('taikang-online'), gw.address);
+  try {
+    const outcomes = await pullTransfers(insurer, { outDir: join(ex.root, 'out') });
+    const ok = outcomes.filter((o) => o.ok).map((o) => o.transferId);
+    expect(ok).toEqual(expect.arrayContaining([before, after]));
+    expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+  } finally {
+    insurer.close();
+  }
+});
