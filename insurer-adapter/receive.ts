@@ -18,6 +18,8 @@ export interface Received {
   claims: TransferEnvelopeClaims;
   bundle: Record<string, unknown>;
   bundlePath: string;
+  /** The gateway's envelope JWS, as received (a decision names its digest). */
+  envelope: string;
 }
 
 /** Writes a file so that it is either wholly there or not at all, and survives a crash once returned. */
@@ -53,7 +55,7 @@ export async function receiveTransfer(session: InsurerSession, transfer: Transfe
   writeDurably(bundlePath, JSON.stringify(bundle, null, 2));
   writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2));
   await acknowledge(session, transfer);
-  return { transferId: transfer.transferId, claims, bundle, bundlePath };
+  return { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
 }
 
 export async function acknowledge(session: InsurerSession, transfer: Pick<Transfer, 'transferId' | 'envelope'>): Promise<void> {
