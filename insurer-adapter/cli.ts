@@ -1,6 +1,8 @@
-/** `hdx insurer pull`: receive, verify, decrypt, store and acknowledge transfers. */
+/** `hdx insurer pull`: receive, verify, decrypt, store and acknowledge transfers; optionally decide them. */
 import type { Command } from 'commander';
-import { pullTransfers } from './pull.js';
+import { loadAdjudicator } from './adjudicate.js';
+import { pullTransfers, type PullOutcome } from './pull.js';
+import { pullAndDecide, type DecideOutcome } from './pull-and-decide.js';
 import { openInsurerSession } from './session.js';
 
 export function registerInsurerCommands(program: Command): void {
@@ -14,29 +16,39 @@ export function registerInsurerCommands(program: Command): void {
     .option('--max <n>', 'stop after this many transfers', '0')
     .option('--follow', 'keep waiting for new transfers (Ctrl-C to stop)')
     .option('--lease-seconds <n>', 'lease to ask for', '0')
-    .option('--json', 'one JSON object per transfer')
-    .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; json?: boolean }) => {
+    .option('--adjudicate <module>', 'rules module (exports adjudicate): decide each transfer, sign and submit the decision')
+    .option('--json', 'one JSON object per transfer (and per decision)')
+    .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; adjudicate?: string; json?: boolean }) => {
+      const rules = opts.adjudicate ? await loadAdjudicator(opts.adjudicate) : undefined;
       const session = await openInsurerSession(opts.identity, opts.gateway);
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
+      const onOutcome = (o: PullOutcome) => {
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims } : o)}\n`);
+        } else {
+          process.stdout.write(o.ok ? `✓ ${o.transferId} → ${o.received.bundlePath}\n` : `✗ ${o.transferId} refused: ${o.reason}\n`);
+        }
+      };
+      // The decision's amounts and explanation stay in the inbox folder; the console shows the outcome only.
+      const onDecision = (d: DecideOutcome) => {
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(d.ok ? { transferId: d.transferId, ok: true, decisionId: d.decided.decisionId, outcome: d.decided.outcome, replayed: d.decided.response.replayed } : d)}\n`);
+        } else {
+          process.stdout.write(d.ok ? `  ⇒ ${d.transferId} ${d.decided.outcome} (${d.decided.decisionId})\n` : `  ✗ ${d.transferId} not decided: ${d.reason}\n`);
+        }
+      };
       try {
-        const outcomes = await pullTransfers(session, {
-          outDir: opts.out,
-          max: Number(opts.max),
-          follow: Boolean(opts.follow),
-          leaseSeconds: Number(opts.leaseSeconds),
-          signal: abort.signal,
-          onOutcome: (o) => {
-            if (opts.json) {
-              process.stdout.write(`${JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims } : o)}\n`);
-            } else {
-              process.stdout.write(o.ok ? `✓ ${o.transferId} → ${o.received.bundlePath}\n` : `✗ ${o.transferId} refused: ${o.reason}\n`);
-            }
-          },
-        });
-        const refused = outcomes.filter((o) => !o.ok).length;
-        if (!opts.json) process.stdout.write(`${outcomes.length - refused} received, ${refused} refused\n`);
-        if (refused > 0) process.exitCode = 1;
+        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), signal: abort.signal, onOutcome };
+        const { pulled, decided } = rules
+          ? await pullAndDecide(session, { ...pull, rules, onDecision })
+          : { pulled: await pullTransfers(session, pull), decided: [] as DecideOutcome[] };
+        const refused = pulled.filter((o) => !o.ok).length;
+        const undecided = decided.filter((d) => !d.ok).length;
+        if (!opts.json) {
+          process.stdout.write(`${pulled.length - refused} received, ${refused} refused${rules ? `, ${decided.length - undecided} decided, ${undecided} not decided` : ''}\n`);
+        }
+        if (refused > 0 || undecided > 0) process.exitCode = 1;
       } finally {
         session.close();
       }

@@ -1,0 +1,183 @@
+/**
+ * The adjudication hook: after a transfer is received and acknowledged, a rules module gets the decrypted
+ * bundle and the envelope's claims and returns a decision draft; the adapter signs it (the insurer's key,
+ * `hdx-decision+jwt`) and submits it. The signed token is written to the inbox folder *before* it is sent,
+ * so a crash between the two resends the same token (a replay) rather than deciding twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  signDecision,
+  type DecisionAdjustment,
+  type DecisionAmounts,
+  type DecisionClaims,
+  type DecisionOutcome,
+} from '../keys/formats/decision.js';
+import { envelopeDigestOf } from '../keys/formats/receipt.js';
+import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
+import { unaryCall } from '../proto/connect.js';
+import type { SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
+import { writeDurably, type Received } from './receive.js';
+import type { InsurerSession } from './session.js';
+
+/** What a rules module is given. */
+export interface AdjudicationInput {
+  transferId: string;
+  /** The gateway's verified envelope claims: purpose, categories, hospital, submission, times. */
+  claims: TransferEnvelopeClaims;
+  /** The de-identified FHIR bundle. */
+  bundle: Record<string, unknown>;
+}
+
+/** What a rules module returns; the adapter adds who, about what, and when. */
+export interface DecisionDraft {
+  outcome: DecisionOutcome;
+  amounts: DecisionAmounts;
+  adjustments?: DecisionAdjustment[];
+  reasons?: string[];
+  /** Plain words for the patient. */
+  explanation: string;
+}
+
+export type Adjudicator = (input: AdjudicationInput) => DecisionDraft | Promise<DecisionDraft>;
+
+/** A rules module exports `adjudicate` (or a default export that is one). */
+export interface RulesModule {
+  adjudicate: Adjudicator;
+}
+
+export interface Decided {
+  transferId: string;
+  decisionId: string;
+  outcome: DecisionOutcome;
+  jws: string;
+  response: SubmitDecisionResponse;
+}
+
+/** What a decision is about: the transfer as the insurer received it. */
+export interface DecisionSubject {
+  transferId: string;
+  submissionId: string;
+  envelope: string;
+}
+
+const SIGNED = '.decision.jws';
+const DONE = '.decision.json';
+
+/** Loads a rules module by path (a .ts module works under tsx, as `hdx` runs). */
+export async function loadAdjudicator(modulePath: string): Promise<Adjudicator> {
+  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+  const candidate = mod['adjudicate'] ?? mod['default'];
+  const fn = typeof candidate === 'function' ? candidate : (candidate as Partial<RulesModule> | undefined)?.adjudicate;
+  if (typeof fn !== 'function') throw new Error('the rules module must export a function `adjudicate(input)`');
+  return fn as Adjudicator;
+}
+
+export function adjudicatorOf(rules: Adjudicator | RulesModule): Adjudicator {
+  return typeof rules === 'function' ? rules : (input) => rules.adjudicate(input);
+}
+
+/** Signs a draft as this insurer's decision about `subject`, addressed to the gateway. */
+export async function signDraft(
+  session: InsurerSession,
+  subject: DecisionSubject,
+  draft: DecisionDraft,
+  options: { decisionId?: string; revisionOf?: string; decidedAt?: Date } = {},
+): Promise<{ decisionId: string; jws: string; claims: Omit<DecisionClaims, 'iat'> }> {
+  const decisionId = options.decisionId ?? `dec-${randomUUID()}`;
+  const claims: Omit<DecisionClaims, 'iat'> = {
+    iss: session.identity.party.uri,
+    aud: session.gatewayUri,
+    jti: decisionId,
+    hdx: {
+      transfer: subject.transferId,
+      submission: subject.submissionId,
+      envelopeDigest: envelopeDigestOf(subject.envelope),
+      outcome: draft.outcome,
+      currency: 'CNY',
+      amounts: draft.amounts,
+      adjustments: draft.adjustments ?? [],
+      reasons: draft.reasons ?? [],
+      explanation: draft.explanation,
+      decidedAt: (options.decidedAt ?? new Date()).toISOString(),
+      ...(options.revisionOf !== undefined && { revisionOf: options.revisionOf }),
+    },
+  };
+  return { decisionId, jws: await signDecision(claims, session.identity.signingKey), claims };
+}
+
+/** Submits a signed decision; the idempotency key follows from the decision id, so a resend is a replay. */
+export function submitSignedDecision(session: InsurerSession, decisionId: string, jws: string): Promise<SubmitDecisionResponse> {
+  return unaryCall(session.clients.settlement, session.clients.settlement.submitDecision, {
+    idempotencyKey: `decide-${decisionId}`.slice(0, 128),
+    decision: jws,
+  });
+}
+
+/**
+ * Runs the rules on a received transfer, signs the result and submits it. With `inbox` (the pull's --out
+ * folder) the signed token is kept there first, and the gateway's answer after.
+ */
+export async function adjudicateAndDecide(
+  session: InsurerSession,
+  received: Received,
+  rules: Adjudicator | RulesModule,
+  options: { inbox?: string } = {},
+): Promise<Decided> {
+  const draft = await adjudicatorOf(rules)({ transferId: received.transferId, claims: received.claims, bundle: received.bundle });
+  const subject = { transferId: received.transferId, submissionId: received.claims.hdx.submission, envelope: received.envelope };
+  const { decisionId, jws } = await signDraft(session, subject, draft);
+  if (options.inbox) writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
+  return send(session, received.transferId, decisionId, draft.outcome, jws, options.inbox);
+}
+
+async function send(
+  session: InsurerSession,
+  transferId: string,
+  decisionId: string,
+  outcome: DecisionOutcome,
+  jws: string,
+  inbox: string | undefined,
+): Promise<Decided> {
+  const response = await submitSignedDecision(session, decisionId, jws);
+  const decided = { transferId, decisionId, outcome, jws, response };
+  if (inbox) {
+    writeDurably(
+      join(inbox, `${transferId}${DONE}`),
+      JSON.stringify({ transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed }, null, 2),
+    );
+  }
+  return decided;
+}
+
+/**
+ * Finishes what a crash interrupted in an inbox folder: a signed decision not yet confirmed is resent, and
+ * a received transfer without a decision is adjudicated. Returns what it decided.
+ */
+export async function adjudicatePending(
+  session: InsurerSession,
+  inbox: string,
+  rules: Adjudicator | RulesModule,
+): Promise<Decided[]> {
+  if (!existsSync(inbox)) return [];
+  const decided: Decided[] = [];
+  for (const name of readdirSync(inbox).filter((n) => n.endsWith('.claims.json')).sort()) {
+    const transferId = name.slice(0, -'.claims.json'.length);
+    if (existsSync(join(inbox, `${transferId}${DONE}`))) continue;
+    const stored = JSON.parse(readFileSync(join(inbox, name), 'utf8')) as TransferEnvelopeClaims & { envelope: string };
+    const signed = join(inbox, `${transferId}${SIGNED}`);
+    if (existsSync(signed)) {
+      const jws = readFileSync(signed, 'utf8');
+      const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as DecisionClaims;
+      decided.push(await send(session, transferId, claims.jti, claims.hdx.outcome, jws, inbox));
+      continue;
+    }
+    const { envelope, ...claims } = stored;
+    const bundlePath = join(inbox, `${transferId}.bundle.json`);
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Record<string, unknown>;
+    decided.push(await adjudicateAndDecide(session, { transferId, claims, bundle, bundlePath, envelope }, rules, { inbox }));
+  }
+  return decided;
+}

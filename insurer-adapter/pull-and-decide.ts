@@ -1,0 +1,55 @@
+/**
+ * `pull --adjudicate`: pull (verify → decrypt → write → acknowledge) and, for each transfer received,
+ * adjudicate, sign and submit a decision. Decisions run beside the pull, a few at a time, so a slow
+ * claim system does not hold up receiving. Work a crash interrupted in the inbox is finished first.
+ */
+import { describeError } from '../proto/errors.js';
+import { adjudicateAndDecide, adjudicatePending, type Adjudicator, type Decided, type RulesModule } from './adjudicate.js';
+import { pullTransfers, type PullOptions, type PullOutcome } from './pull.js';
+import type { InsurerSession } from './session.js';
+
+export type DecideOutcome = { transferId: string; ok: true; decided: Decided } | { transferId: string; ok: false; reason: string };
+
+export interface PullAndDecideOptions extends PullOptions {
+  rules: Adjudicator | RulesModule;
+  /** Decisions in flight at once (default 8). */
+  concurrency?: number;
+  onDecision?: (outcome: DecideOutcome) => void;
+}
+
+export async function pullAndDecide(
+  session: InsurerSession,
+  options: PullAndDecideOptions,
+): Promise<{ pulled: PullOutcome[]; decided: DecideOutcome[] }> {
+  const decided: DecideOutcome[] = [];
+  const report = (outcome: DecideOutcome) => {
+    decided.push(outcome);
+    options.onDecision?.(outcome);
+  };
+  for (const d of await adjudicatePending(session, options.outDir, options.rules)) {
+    report({ transferId: d.transferId, ok: true, decided: d });
+  }
+
+  const limit = Math.max(1, options.concurrency ?? 8);
+  const inFlight = new Set<Promise<void>>();
+  const decide = (received: Extract<PullOutcome, { ok: true }>['received']) => {
+    const task = adjudicateAndDecide(session, received, options.rules, { inbox: options.outDir }).then(
+      (d) => report({ transferId: received.transferId, ok: true, decided: d }),
+      (error: unknown) => report({ transferId: received.transferId, ok: false, reason: describeError(error) }),
+    );
+    const tracked = task.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  const pulled = await pullTransfers(session, {
+    ...options,
+    onOutcome: async (outcome) => {
+      await options.onOutcome?.(outcome);
+      if (!outcome.ok) return;
+      // Back-pressure: receive no faster than decisions complete.
+      while (inFlight.size >= limit) await Promise.race(inFlight);
+      decide(outcome.received);
+    },
+  });
+  await Promise.all(inFlight);
+  return { pulled, decided };
+}
