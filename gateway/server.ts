@@ -92,7 +92,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   const logKey = createPrivateKey(identity.logPrivateKeyPem);
   const checkpointer = new Checkpointer(db, gw.audit, createNoteSigner(logOrigin, logKey), logOrigin, gw.clock);
   const logVerifierKey = formatVerifierKey(logOrigin, createPublicKey(identity.logPublicKeyPem));
-  checkpointer.start();
+  checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
   const rt = { parties, logger };
   const audit = createAuditService(gw, checkpointer);

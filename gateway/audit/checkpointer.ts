@@ -57,13 +57,21 @@ export class Checkpointer {
     })();
   }
 
-  /** Checkpoints at most once per `intervalMs` while the log grows. */
-  start(intervalMs = 1000): void {
+  /**
+   * Checkpoints at most once per `intervalMs` while the log grows. A failure (the stored tree no longer
+   * extends the last checkpoint) must not crash the process from a timer: it goes to `onError`, and
+   * the next on-demand `current()` throws it again to the caller.
+   */
+  start(intervalMs = 1000, onError: (error: unknown) => void = () => {}): void {
     this.unsubscribe = this.audit.onGrowth(() => {
       if (this.timer) return;
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.current();
+        try {
+          this.current();
+        } catch (error) {
+          onError(error);
+        }
       }, intervalMs);
       this.timer.unref();
     });

@@ -24,6 +24,16 @@ export async function buildEvidence(
   if (!transfer) throw new NotFound('transfer not found');
   const submission = gw.submissions.get(transfer.submission_id);
   if (!submission) throw new NotFound('submission not found');
+  // Handing out evidence is itself audited (naming what was asked for, as queries do), and the
+  // checkpoint taken after it covers that event too.
+  await gw.commit(() =>
+    gw.audit.append({
+      action: 'audit.query',
+      actor: ctx.party.id,
+      outcome: 'ok',
+      details: { kind: 'evidence', filters: ['transferId'] },
+    }),
+  );
   const checkpoint = audit.checkpoint(ctx);
   const rows = gw.db
     .prepare(
