@@ -3,8 +3,13 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { unaryCall } from '../proto/connect.js';
 import type { QueryEventsResponse } from '../proto/gen/hdx/v1/audit.js';
+import { checkEvidence, checkEvidenceFile, fetchEvidence, type EvidenceReport } from './evidence.js';
+import { exportLog, isExportFormat } from './export.js';
+import { createOutput } from './output.js';
 import { checkInclusionProofFile, proveEvent } from './proofs.js';
-import { openComplianceSession } from './session.js';
+import { fetchServiceLevels, formatServiceLevels } from './service-levels.js';
+import { loadPartyIdentity } from '../keys/exchange/load.js';
+import { logOriginOf, logVerifierKey, openComplianceSession } from './session.js';
 import { verifyLog } from './verify.js';
 
 const identityOption = ['--identity <dir>', 'this regulator’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
@@ -124,6 +129,137 @@ export function registerAuditCommands(program: Command): void {
     });
 
   audit
+    .command('export')
+    .description('stream every event up to the latest signed checkpoint, checking the chain and root as it goes')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option(...logKeyOption)
+    .option('--format <format>', 'jsonl (events as logged) or fhir (FHIR R4 AuditEvent NDJSON, IHE BALP)', 'jsonl')
+    .option('--out <file>', 'write here (atomically, on success) instead of standard output')
+    .option('--json', 'print the report as JSON (on standard error)')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const format = String(opts.format);
+      if (!isExportFormat(format)) throw new Error('--format must be jsonl or fhir');
+      const session = openComplianceSession(String(opts.identity), {
+        ...(opts.gateway ? { address: String(opts.gateway) } : {}),
+        ...(opts.logKey ? { verifierKey: String(opts.logKey) } : {}),
+      });
+      const output = createOutput(opts.out ? String(opts.out) : undefined);
+      const tty = process.stderr.isTTY && !opts.json;
+      let lastDraw = 0;
+      try {
+        const report = await exportLog(session, {
+          format,
+          out: output.stream,
+          ...(tty
+            ? {
+                onProgress: (done: number, total: number) => {
+                  const now = Date.now();
+                  if (done < total && now - lastDraw < 100) return;
+                  lastDraw = now;
+                  const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+                  process.stderr.write(`\r  exported ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} events (${pct}%)`);
+                },
+              }
+            : {}),
+        });
+        if (tty) process.stderr.write('\n');
+        await output.finish(report.ok);
+        if (opts.json) process.stderr.write(`${JSON.stringify(report)}\n`);
+        else {
+          for (const line of report.proved) process.stderr.write(`✓ ${line}\n`);
+          process.stderr.write(report.ok ? `exported ${report.exported} events (${format})\n` : `✗ ${report.failure}\n`);
+        }
+        if (!report.ok) process.exitCode = 1;
+      } catch (error) {
+        await output.finish(false);
+        throw error;
+      } finally {
+        session.close();
+      }
+    });
+
+  audit
+    .command('evidence')
+    .description('fetch the evidence file of one transfer (signatures, events, inclusion proofs), checked on arrival')
+    .argument('<transfer>')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option(...logKeyOption)
+    .option('--registry <file>', 'your copy of the exchange’s party registry, for the parties’ keys')
+    .option('--out <file>', 'write the evidence here instead of standard output')
+    .action(async (transfer: string, opts: Record<string, string | undefined>) => {
+      const session = openComplianceSession(String(opts.identity), {
+        ...(opts.gateway ? { address: opts.gateway } : {}),
+        ...(opts.logKey ? { verifierKey: opts.logKey } : {}),
+      });
+      try {
+        const evidence = await fetchEvidence(session, transfer);
+        const report = await checkEvidence(evidence, {
+          logVerifierKey: session.verifierKey,
+          ...(opts.registry ? { registryPath: opts.registry } : {}),
+        });
+        if (opts.out) {
+          const output = createOutput(opts.out);
+          output.stream.write(`${JSON.stringify(JSON.parse(evidence), null, 2)}\n`);
+          await output.finish(true);
+        } else process.stdout.write(`${JSON.stringify(JSON.parse(evidence), null, 2)}\n`);
+        printEvidenceReport(report, opts.out ? process.stdout : process.stderr);
+        if (!report.ok) process.exitCode = 1;
+      } finally {
+        session.close();
+      }
+    });
+
+  audit
+    .command('check-evidence')
+    .description('verify an evidence file offline, with no gateway')
+    .argument('<file>')
+    .option(...logKeyOption)
+    .option('--identity <dir>', 'take the log key from this regulator folder’s log.pub')
+    .option('--registry <file>', 'your copy of the exchange’s party registry, for the parties’ keys')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { logKey?: string; identity?: string; registry?: string; json?: boolean }) => {
+      const logKey = opts.logKey ?? (opts.identity ? identityLogKey(opts.identity) : undefined);
+      const report = await checkEvidenceFile(file, {
+        ...(logKey ? { logVerifierKey: logKey } : {}),
+        ...(opts.registry ? { registryPath: opts.registry } : {}),
+      });
+      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else printEvidenceReport(report, process.stdout);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  audit
+    .command('sla')
+    .description('service levels per insurer and window: median and p95 submit-to-decision time, share within the window, overdue transfers')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option('--since <time>', 'ISO time: transfers submitted from then')
+    .option('--until <time>', 'ISO time: transfers submitted before then (default: now)')
+    .option('--insurer <id>', 'one insurer only')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { identity: string; gateway?: string; since?: string; until?: string; insurer?: string; json?: boolean }) => {
+      const time = (value: string | undefined, name: string) => {
+        if (value === undefined) return undefined;
+        const date = new Date(value);
+        if (Number.isNaN(date.getTime())) throw new Error(`--${name} must be an ISO time`);
+        return date;
+      };
+      const session = openComplianceSession(opts.identity, { ...(opts.gateway ? { address: opts.gateway } : {}) });
+      try {
+        const report = await fetchServiceLevels(session, {
+          since: time(opts.since, 'since'),
+          until: time(opts.until, 'until'),
+          ...(opts.insurer ? { insurerId: opts.insurer } : {}),
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatServiceLevels(report));
+      } finally {
+        session.close();
+      }
+    });
+
+  audit
     .command('checkpoint')
     .description('print the gateway’s latest signed checkpoint')
     .requiredOption(...identityOption)
@@ -137,4 +273,18 @@ export function registerAuditCommands(program: Command): void {
         session.close();
       }
     });
+}
+
+function printEvidenceReport(report: EvidenceReport, out: NodeJS.WritableStream): void {
+  for (const line of report.proved) out.write(`✓ ${line}\n`);
+  if (report.trust.logKey !== 'configured') out.write('! the log key came from the evidence file itself: pass --log-key to check against yours\n');
+  if (report.trust.partyKeys !== 'registry') out.write('! the parties’ keys came from the evidence file itself: pass --registry to check against yours\n');
+  out.write(report.ok ? `evidence for ${report.transferId} verified\n` : `✗ ${report.failure}\n`);
+}
+
+/** The C2SP verifier key of the log, from a regulator folder's `log.pub`. */
+function identityLogKey(identityDir: string): string {
+  const identity = loadPartyIdentity(identityDir);
+  const origin = logOriginOf(identity.party.trustDomain);
+  return logVerifierKey(origin, identity.logPublicKeyPem ? { publicKeyPem: identity.logPublicKeyPem } : {});
 }

@@ -1,8 +1,9 @@
-/** `hdx hospital …`: submit discharge records and record patients' consents. */
+/** `hdx hospital …`: submit discharge records, record patients' consents, receive settlement decisions. */
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
+import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
 import { bundleFiles, PURPOSE_BY_NAME, submitFiles } from './submit.js';
 
@@ -10,7 +11,35 @@ const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx 
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
 
 export function registerHospitalCommands(program: Command): void {
-  const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents');
+  const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents, receive decisions');
+
+  hospital
+    .command('decisions')
+    .description('receive insurers’ settlement decisions, verify them, write them to --out for the HIS, print each stay’s settlement')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .requiredOption('--out <dir>', 'where decisions, stay settlements and the resume cursor are kept')
+    .option('--follow', 'keep waiting for new decisions (Ctrl-C to stop)')
+    .option('--json', 'one JSON object per decision')
+    .action(async (opts: { identity: string; gateway?: string; out: string; follow?: boolean; json?: boolean }) => {
+      const session = await openHospitalSession(opts.identity, opts.gateway);
+      const abort = new AbortController();
+      process.once('SIGINT', () => abort.abort());
+      try {
+        const summary = await followDecisions(session, {
+          outDir: opts.out,
+          follow: Boolean(opts.follow),
+          signal: abort.signal,
+          onDecision: (e) => {
+            process.stdout.write(opts.json ? `${JSON.stringify(jsonOf(e))}\n` : lineOf(e));
+          },
+        });
+        if (!opts.json) process.stdout.write(`${summary.received} decision(s) received, ${summary.refused} refused; cursor ${summary.cursor}\n`);
+        if (summary.refused > 0) process.exitCode = 1;
+      } finally {
+        session.close();
+      }
+    });
 
   hospital
     .command('submit')
@@ -121,4 +150,22 @@ export function registerHospitalCommands(program: Command): void {
         session.close();
       }
     });
+}
+
+/** The desk's line for a stay: charges, 医保, insurer share, what the patient still owes. */
+function lineOf(e: DecisionEvent): string {
+  if (!e.ok) return `✗ decision ${e.decisionId} (transfer ${e.transferId}) refused: ${e.reason}\n`;
+  const s = e.settlement;
+  const d = e.decision;
+  const revision = d.claims.hdx.revisionOf ? ' (revised)' : '';
+  return (
+    `✓ ${s.submissionId}  ${d.insurerId} ${d.claims.hdx.outcome}${revision}\n` +
+    `    total ¥${s.totalCharges}  医保 ¥${s.socialInsurancePaid}  insurer ¥${s.insurerPaid}  patient ¥${s.patientRemainder}${s.final ? '' : '  (pending information)'}\n`
+  );
+}
+
+function jsonOf(e: DecisionEvent) {
+  if (!e.ok) return e;
+  const { jws: _jws, ...decision } = e.decision;
+  return { ok: true, path: e.path, decision, settlement: { ...e.settlement, decisions: undefined } };
 }

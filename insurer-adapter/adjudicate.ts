@@ -18,6 +18,7 @@ import {
 import { envelopeDigestOf } from '../keys/formats/receipt.js';
 import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
 import { unaryCall } from '../proto/connect.js';
+import { describeError } from '../proto/errors.js';
 import type { SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
 import { writeDurably, type Received } from './receive.js';
 import type { InsurerSession } from './session.js';
@@ -152,32 +153,42 @@ async function send(
   return decided;
 }
 
+/** One transfer's decision, or why it could not be made (the transfer stays pending in the inbox). */
+export type DecideOutcome = { transferId: string; ok: true; decided: Decided } | { transferId: string; ok: false; reason: string };
+
 /**
  * Finishes what a crash interrupted in an inbox folder: a signed decision not yet confirmed is resent, and
- * a received transfer without a decision is adjudicated. Returns what it decided.
+ * a received transfer without a decision is adjudicated. One failure does not stop the others.
  */
 export async function adjudicatePending(
   session: InsurerSession,
   inbox: string,
   rules: Adjudicator | RulesModule,
-): Promise<Decided[]> {
+): Promise<DecideOutcome[]> {
   if (!existsSync(inbox)) return [];
-  const decided: Decided[] = [];
+  const outcomes: DecideOutcome[] = [];
   for (const name of readdirSync(inbox).filter((n) => n.endsWith('.claims.json')).sort()) {
     const transferId = name.slice(0, -'.claims.json'.length);
     if (existsSync(join(inbox, `${transferId}${DONE}`))) continue;
-    const stored = JSON.parse(readFileSync(join(inbox, name), 'utf8')) as TransferEnvelopeClaims & { envelope: string };
-    const signed = join(inbox, `${transferId}${SIGNED}`);
-    if (existsSync(signed)) {
-      const jws = readFileSync(signed, 'utf8');
-      const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as DecisionClaims;
-      decided.push(await send(session, transferId, claims.jti, claims.hdx.outcome, jws, inbox));
-      continue;
+    try {
+      outcomes.push({ transferId, ok: true, decided: await finish(session, inbox, transferId, rules) });
+    } catch (error) {
+      outcomes.push({ transferId, ok: false, reason: describeError(error) });
     }
-    const { envelope, ...claims } = stored;
-    const bundlePath = join(inbox, `${transferId}.bundle.json`);
-    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Record<string, unknown>;
-    decided.push(await adjudicateAndDecide(session, { transferId, claims, bundle, bundlePath, envelope }, rules, { inbox }));
   }
-  return decided;
+  return outcomes;
+}
+
+async function finish(session: InsurerSession, inbox: string, transferId: string, rules: Adjudicator | RulesModule): Promise<Decided> {
+  const signed = join(inbox, `${transferId}${SIGNED}`);
+  if (existsSync(signed)) {
+    const jws = readFileSync(signed, 'utf8');
+    const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as DecisionClaims;
+    return send(session, transferId, claims.jti, claims.hdx.outcome, jws, inbox);
+  }
+  const stored = JSON.parse(readFileSync(join(inbox, `${transferId}.claims.json`), 'utf8')) as TransferEnvelopeClaims & { envelope: string };
+  const { envelope, ...claims } = stored;
+  const bundlePath = join(inbox, `${transferId}.bundle.json`);
+  const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as Record<string, unknown>;
+  return adjudicateAndDecide(session, { transferId, claims, bundle, bundlePath, envelope }, rules, { inbox });
 }

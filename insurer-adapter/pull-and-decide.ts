@@ -4,11 +4,11 @@
  * claim system does not hold up receiving. Work a crash interrupted in the inbox is finished first.
  */
 import { describeError } from '../proto/errors.js';
-import { adjudicateAndDecide, adjudicatePending, type Adjudicator, type Decided, type RulesModule } from './adjudicate.js';
+import { adjudicateAndDecide, adjudicatePending, type Adjudicator, type DecideOutcome, type RulesModule } from './adjudicate.js';
 import { pullTransfers, type PullOptions, type PullOutcome } from './pull.js';
 import type { InsurerSession } from './session.js';
 
-export type DecideOutcome = { transferId: string; ok: true; decided: Decided } | { transferId: string; ok: false; reason: string };
+export type { DecideOutcome };
 
 export interface PullAndDecideOptions extends PullOptions {
   rules: Adjudicator | RulesModule;
@@ -26,9 +26,7 @@ export async function pullAndDecide(
     decided.push(outcome);
     options.onDecision?.(outcome);
   };
-  for (const d of await adjudicatePending(session, options.outDir, options.rules)) {
-    report({ transferId: d.transferId, ok: true, decided: d });
-  }
+  for (const outcome of await adjudicatePending(session, options.outDir, options.rules)) report(outcome);
 
   const limit = Math.max(1, options.concurrency ?? 8);
   const inFlight = new Set<Promise<void>>();

@@ -97,14 +97,14 @@ function evaluate(gw: Gateway, ctx: CallContext, claims: DecisionClaims, digest:
     }
     return refuse('decision-id-reused', new Conflict('decision id (jti) was already used for a different decision'));
   }
-  if (claims.hdx.envelopeDigest !== transfer.envelope_digest || claims.hdx.submission !== transfer.submission_id) {
-    return refuse('envelope-mismatch', new InvalidInput('decision does not name the envelope and submission of this transfer'));
-  }
   if (transfer.state === 'pending') {
     return refuse('not-delivered', new PreconditionFailed('transfer has not been delivered to this insurer'));
   }
   if (transfer.state === 'withheld') {
     return refuse('withheld', new PreconditionFailed('transfer was withheld: its consent is no longer valid'));
+  }
+  if (claims.hdx.envelopeDigest !== transfer.envelope_digest || claims.hdx.submission !== transfer.submission_id) {
+    return refuse('envelope-mismatch', new InvalidInput('decision does not name the envelope and submission of this transfer'));
   }
   const latest = gw.decisions.latestForTransfer(transfer.transfer_id);
   const revisionOf = claims.hdx.revisionOf;
