@@ -1,6 +1,4 @@
 /** The `meta.security` labels the anonymizer adds to each processed resource, in its order. */
-import { childInfo } from './model.js';
-import type { FNode } from './node.js';
 import { Op } from './types.js';
 
 const V3 = 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue';
@@ -22,45 +20,24 @@ const LABELS: readonly Label[] = [
   { op: Op.Generalize, code: 'GENERALIZED', display: 'exact value is replaced with a general value' },
 ];
 
-function element(parent: FNode, typePath: string, name: string, value: string | null = null): FNode {
-  const info = childInfo(typePath, name)!;
-  const node: FNode = {
-    name, type: info.type, typePath: info.typePath, info, value, children: [], parent, resource: false, visited: true,
-  };
-  parent.children.push(node);
-  return node;
+type Json = Record<string, unknown>;
+
+function coding(label: Label): Json {
+  return label.system === undefined
+    ? { code: label.code, display: label.display }
+    : { system: label.system, code: label.code, display: label.display };
 }
 
-/** Adds the labels for `ops` that the resource's meta does not carry yet (compared by code, ignoring case). */
-export function addSecurityLabels(resource: FNode, ops: number): void {
-  if (ops === 0) return;
-  let meta = resource.children.find((child) => child.name === 'meta');
+/** `existing` security codings plus a label for each op in `ops` not already there (by code, ignoring case). */
+export function securityLabelsJson(ops: number, existing: Json[]): Json[] {
   const present = new Set<string>();
-  if (meta !== undefined) {
-    for (const coding of meta.children) {
-      if (coding.name !== 'security') continue;
-      const code = coding.children.find((child) => child.name === 'code')?.value;
-      if (typeof code === 'string') present.add(code.toUpperCase());
-    }
-  }
-  for (const label of LABELS) {
-    if ((ops & label.op) === 0 || present.has(label.code)) continue;
-    if (meta === undefined) {
-      meta = element(resource, resource.typePath, 'meta');
-      // Place meta right after id, where FHIR serialisers put it.
-      resource.children.pop();
-      const idAt = resource.children.findIndex((child) => child.name === 'id');
-      resource.children.splice(idAt + 1, 0, meta);
-    }
-    const coding = element(meta, 'Meta', 'security');
-    if (label.system !== undefined) element(coding, 'Coding', 'system', label.system);
-    element(coding, 'Coding', 'code', label.code);
-    element(coding, 'Coding', 'display', label.display);
-  }
+  for (const item of existing) if (typeof item?.['code'] === 'string') present.add(item['code'].toUpperCase());
+  const out = existing.slice();
+  for (const label of LABELS) if ((ops & label.op) !== 0 && !present.has(label.code)) out.push(coding(label));
+  return out;
 }
 
 /** The anonymizer's "empty element": what a resource becomes when processing fails and errors are skipped. */
-export function emptyResource(resourceType: string): Record<string, unknown> {
-  const redacted = LABELS[0]!;
-  return { resourceType, meta: { security: [{ system: redacted.system, code: redacted.code, display: redacted.display }] } };
+export function emptyResource(resourceType: string): Json {
+  return { resourceType, meta: { security: [coding(LABELS[0]!)] } };
 }

@@ -8,6 +8,9 @@ import r4 from 'fhirpath/fhir-context/r4';
 export interface ChildInfo {
   /** The element name as FHIRPath sees it: `value` for `valueQuantity`. */
   readonly name: string;
+  /** The JSON property (`valueQuantity`) and its extension property (`_valueQuantity`). */
+  readonly jsonKey: string;
+  readonly extKey: string;
   /** The FHIR instance type: `HumanName`, `date`, `BackboneElement`, or `Resource` for a nested resource. */
   readonly type: string;
   /** Where this element's own children are described (a type name, or a path for backbone elements). */
@@ -75,7 +78,10 @@ function choiceInfo(parentPath: string, key: string): ChildInfo | undefined {
     const suffix = key.slice(cut);
     if (choiceTypePaths[basePath]?.includes(suffix)) {
       const type = typeFromSuffix(suffix);
-      return { name: base, type, typePath: type, repeating: false, choice: true, primitive: PRIMITIVE_TYPES.has(type), resource: false };
+      return {
+        name: base, jsonKey: key, extKey: `_${key}`, type, typePath: type, repeating: false, choice: true,
+        primitive: PRIMITIVE_TYPES.has(type), resource: false,
+      };
     }
   }
   return undefined;
@@ -91,6 +97,8 @@ function makeInfo(parentPath: string, key: string, parentIsResource: boolean): C
   const backbone = type === 'BackboneElement' || type === 'Element';
   return {
     name: key,
+    jsonKey: key,
+    extKey: `_${key}`,
     type: backbone ? 'BackboneElement' : type,
     typePath: backbone ? path : type,
     repeating: repeating[rawPath] === true || repeating[path] === true,

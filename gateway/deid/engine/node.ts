@@ -2,10 +2,12 @@
  * The element tree the rules operate on — the same shape as the Firely `ElementNode` that Microsoft's
  * anonymizer mutates: every element is a node with a name, an instance type, an optional primitive value
  * and children. A primitive's `_name` extensions become the node's children. Redaction sets `value` to
- * null; empty nodes are pruned when the tree is written back to JSON.
+ * null; empty nodes are pruned before the tree is written back to JSON. This is the hot path of
+ * de-identification, so parsing and writing avoid per-node closures and temporary arrays.
  */
 import { InvalidInput } from '../../errors.js';
-import { childInfo, choiceSuffix, isResourceType, type ChildInfo } from './model.js';
+import { childInfo, isResourceType, type ChildInfo } from './model.js';
+import { securityLabelsJson } from './labels.js';
 
 export type Primitive = string | number | boolean;
 
@@ -21,6 +23,8 @@ export interface FNode {
   resource: boolean;
   /** Set once a rule has processed the node: the first rule that reaches a node wins. */
   visited: boolean;
+  /** For resources: what was done to it (and to the resources inside it), written as `meta.security`. */
+  ops: number;
 }
 
 export interface ParseStats {
@@ -29,16 +33,21 @@ export interface ParseStats {
 }
 
 const ROOT_INFO: ChildInfo = {
-  name: '', type: 'Resource', typePath: 'Resource', repeating: false, choice: false, primitive: false, resource: true,
+  name: '', jsonKey: '', extKey: '', type: 'Resource', typePath: 'Resource', repeating: false, choice: false, primitive: false,
+  resource: true,
 };
 
 type Json = Record<string, unknown>;
+
+export function makeNode(info: ChildInfo, type: string, typePath: string, value: Primitive | null, parent: FNode | null, resource: boolean): FNode {
+  return { name: info.name, type, typePath, info, value, children: [], parent, resource, visited: false, ops: 0 };
+}
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A location for error messages: element names and indexes only, never values. */
+/** A location for error messages: element names only, never values. */
 export function locationOf(node: FNode | null, tail = ''): string {
   const parts: string[] = [];
   for (let current = node; current !== null; current = current.parent) {
@@ -53,19 +62,14 @@ export function resourceFromJson(json: unknown, stats: ParseStats, parent: FNode
   if (typeof resourceType !== 'string' || !isResourceType(resourceType)) {
     throw new InvalidInput(`${locationOf(parent, parent === null ? '' : `.${info.name}`) || 'input'} is not a FHIR R4 resource`);
   }
-  const node: FNode = {
-    name: info.name, type: resourceType, typePath: resourceType, info, value: null, children: [], parent, resource: true, visited: false,
-  };
+  const node = makeNode(info, resourceType, resourceType, null, parent, true);
   fillChildren(node, json as Json, stats);
   return node;
 }
 
 /** A detached element of the same kind as `like`, built from JSON (a substitute rule's `replaceWith`). */
 export function elementLike(like: FNode, json: Json | null, value: Primitive | null, stats: ParseStats): FNode {
-  const node: FNode = {
-    name: like.name, type: like.type, typePath: like.typePath, info: like.info, value, children: [], parent: null,
-    resource: like.resource, visited: false,
-  };
+  const node = makeNode(like.info, like.type, like.typePath, value, null, like.resource);
   if (json !== null) fillChildren(node, json, stats);
   return node;
 }
@@ -73,111 +77,167 @@ export function elementLike(like: FNode, json: Json | null, value: Primitive | n
 /** A deep copy of a detached element, attached under `parent`. */
 export function cloneInto(source: FNode, parent: FNode): FNode {
   const copy: FNode = { ...source, parent, children: [], visited: false };
-  copy.children = source.children.map((child) => cloneInto(child, copy));
+  for (const child of source.children) copy.children.push(cloneInto(child, copy));
   return copy;
 }
 
 function fillChildren(node: FNode, json: Json, stats: ParseStats): void {
-  for (const key of Object.keys(json)) {
-    if (key === 'resourceType' && node.resource) continue;
-    let base = key;
+  const typePath = node.typePath;
+  for (const key in json) {
     if (key.charCodeAt(0) === 95 /* _ */) {
-      base = key.slice(1);
-      if (Object.hasOwn(json, base)) continue; // handled together with the value
+      // Extensions of a primitive without a value; with a value they are read together with it.
+      const base = key.slice(1);
+      if (json[base] !== undefined && json[base] !== null) continue;
+      const info = childInfo(typePath, base);
+      if (info === undefined || !info.primitive) {
+        stats.unknownElements++;
+        continue;
+      }
+      addPrimitives(node, info, undefined, json[key], stats);
+      continue;
     }
-    const info = childInfo(node.typePath, base);
+    if (key === 'resourceType' && node.resource) continue;
+    const info = childInfo(typePath, key);
     if (info === undefined) {
       stats.unknownElements++;
       continue;
     }
-    if (info.primitive) addPrimitives(node, info, json[base], json[`_${base}`], stats);
-    else addComplex(node, info, json[base], stats);
+    const value = json[key];
+    if (info.primitive) addPrimitives(node, info, value, json[info.extKey], stats);
+    else addComplex(node, info, value, stats);
   }
 }
 
-function items(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+function addPrimitive(parent: FNode, info: ChildInfo, value: unknown, extension: unknown, stats: ParseStats): void {
+  if (value === undefined) value = null;
+  if (extension === undefined) extension = null;
+  if (value === null && extension === null) return;
+  if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new InvalidInput(`${locationOf(parent)}.${info.jsonKey} must be a primitive value`);
+  }
+  if (extension !== null && !isObject(extension)) throw new InvalidInput(`${locationOf(parent)}.${info.extKey} must be an object`);
+  const node = makeNode(info, info.type, info.typePath, value as Primitive | null, parent, false);
+  if (extension !== null) fillChildren(node, extension as Json, stats);
+  parent.children.push(node);
 }
 
 function addPrimitives(parent: FNode, info: ChildInfo, values: unknown, extensions: unknown, stats: ParseStats): void {
-  const valueList = items(values);
-  const extensionList = items(extensions);
-  const count = Math.max(valueList.length, extensionList.length);
+  const valueArray = Array.isArray(values);
+  const extensionArray = Array.isArray(extensions);
+  if (!valueArray && !extensionArray) {
+    addPrimitive(parent, info, values, extensions, stats);
+    return;
+  }
+  const count = Math.max(valueArray ? (values as unknown[]).length : 1, extensionArray ? (extensions as unknown[]).length : 1);
   for (let i = 0; i < count; i++) {
-    const value = valueList[i] ?? null;
-    const extension = extensionList[i] ?? null;
-    if (value === null && extension === null) continue;
-    if (value !== null && typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new InvalidInput(`${locationOf(parent)}.${info.name} must be a primitive value`);
-    }
-    if (extension !== null && !isObject(extension)) {
-      throw new InvalidInput(`${locationOf(parent)}._${info.name} must be an object`);
-    }
-    const node: FNode = {
-      name: info.name, type: info.type, typePath: info.typePath, info, value, children: [], parent, resource: false, visited: false,
-    };
-    if (extension !== null) fillChildren(node, extension, stats);
-    parent.children.push(node);
+    const value = valueArray ? (values as unknown[])[i] : i === 0 ? values : undefined;
+    const extension = extensionArray ? (extensions as unknown[])[i] : i === 0 ? extensions : undefined;
+    addPrimitive(parent, info, value, extension, stats);
   }
 }
 
+function addOne(parent: FNode, info: ChildInfo, item: unknown, stats: ParseStats): void {
+  if (item === null || item === undefined) return;
+  if (info.resource) {
+    parent.children.push(resourceFromJson(item, stats, parent, info));
+    return;
+  }
+  if (!isObject(item)) throw new InvalidInput(`${locationOf(parent)}.${info.jsonKey} must be an object`);
+  const node = makeNode(info, info.type, info.typePath, null, parent, false);
+  fillChildren(node, item, stats);
+  parent.children.push(node);
+}
+
 function addComplex(parent: FNode, info: ChildInfo, value: unknown, stats: ParseStats): void {
-  for (const item of items(value)) {
-    if (item === null) continue;
-    if (info.resource) {
-      parent.children.push(resourceFromJson(item, stats, parent, info));
-      continue;
-    }
-    if (!isObject(item)) throw new InvalidInput(`${locationOf(parent)}.${info.name} must be an object`);
-    const node: FNode = {
-      name: info.name, type: info.type, typePath: info.typePath, info, value: null, children: [], parent, resource: false, visited: false,
-    };
-    fillChildren(node, item, stats);
-    parent.children.push(node);
+  if (Array.isArray(value)) {
+    for (const item of value) addOne(parent, info, item, stats);
+  } else {
+    addOne(parent, info, value, stats);
   }
 }
 
 /** The JSON property name of a node: `deceasedBoolean` for the choice element `deceased` of type boolean. */
 export function jsonKey(node: FNode): string {
-  return node.info.choice ? node.name + choiceSuffix(node.type) : node.name;
+  return node.info.jsonKey;
+}
+
+function writeGroup(out: Json, key: string, children: FNode[], from: number, to: number): void {
+  const first = children[from]!;
+  // A name seen again after other elements (added by a rule) joins its earlier values.
+  const again = out[key] !== undefined || (first.info.primitive && out[first.info.extKey] !== undefined);
+  const repeating = first.info.repeating || to - from > 1 || again;
+  if (!first.info.primitive) {
+    if (!repeating) {
+      out[key] = toJson(first);
+      return;
+    }
+    const list = (out[key] as Json[] | undefined) ?? [];
+    for (let i = from; i < to; i++) list.push(toJson(children[i]!));
+    out[key] = list;
+    return;
+  }
+  const extKey = first.info.extKey;
+  if (!repeating) {
+    if (first.value !== null) out[key] = first.value;
+    if (first.children.length > 0) out[extKey] = toJson(first);
+    return;
+  }
+  // Primitive arrays: values and `_` extensions stay index-aligned, with nulls where one side is absent.
+  const values = (out[key] as (Primitive | null)[] | undefined) ?? [];
+  const extensions = (out[extKey] as (Json | null)[] | undefined) ?? [];
+  const offset = Math.max(values.length, extensions.length);
+  let anyValue = values.length > 0;
+  let anyExtension = extensions.length > 0;
+  for (let i = from; i < to; i++) {
+    const child = children[i]!;
+    const at = offset + i - from;
+    values[at] = child.value;
+    if (child.value !== null) anyValue = true;
+    if (child.children.length > 0) {
+      extensions[at] = toJson(child);
+      anyExtension = true;
+    } else {
+      extensions[at] = null;
+    }
+  }
+  if (anyValue) {
+    for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = null;
+    out[key] = values;
+  }
+  if (anyExtension) {
+    for (let i = 0; i < extensions.length; i++) if (extensions[i] === undefined) extensions[i] = null;
+    out[extKey] = extensions;
+  }
 }
 
 /**
- * Writes a node back as FHIR JSON. Empty elements are written as they stand (FHIRPath snapshots need
- * array positions to match the tree); `pruneEmpty` first for the final output.
+ * Writes a node back as FHIR JSON, in the order of its children. A resource's `ops` become
+ * `meta.security` labels (placed after `id`).
  */
 export function toJson(node: FNode): Json {
   const out: Json = {};
   if (node.resource) out['resourceType'] = node.type;
-  const groups = new Map<string, FNode[]>();
-  for (const child of node.children) {
-    const key = jsonKey(child);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [child]);
-    else group.push(child);
-  }
-  for (const [key, group] of groups) {
-    const first = group[0]!;
-    const repeating = first.info.repeating || group.length > 1;
-    if (first.info.primitive) {
-      let anyValue = false;
-      let anyExtension = false;
-      const values: (Primitive | null)[] = [];
-      const extensions: (Json | null)[] = [];
-      for (const child of group) {
-        values.push(child.value);
-        if (child.value !== null) anyValue = true;
-        const extension = child.children.length > 0 ? toJson(child) : null;
-        extensions.push(extension);
-        if (extension !== null) anyExtension = true;
-      }
-      if (anyValue) out[key] = repeating ? values : values[0];
-      if (anyExtension) out[`_${key}`] = repeating ? extensions : extensions[0];
-    } else {
-      const objects = group.map((child) => toJson(child));
-      out[key] = repeating ? objects : objects[0];
+  const children = node.children;
+  let labelsPending = node.resource && node.ops !== 0;
+  let start = 0;
+  while (start < children.length) {
+    const key = jsonKey(children[start]!);
+    let end = start + 1;
+    while (end < children.length && jsonKey(children[end]!) === key) end++;
+    if (labelsPending && key !== 'id' && key !== 'meta') {
+      out['meta'] = { security: securityLabelsJson(node.ops, []) };
+      labelsPending = false;
     }
+    writeGroup(out, key, children, start, end);
+    if (labelsPending && key === 'meta') {
+      const meta = out['meta'] as Json;
+      const existing = Array.isArray(meta['security']) ? (meta['security'] as Json[]) : [];
+      meta['security'] = securityLabelsJson(node.ops, existing);
+      labelsPending = false;
+    }
+    start = end;
   }
+  if (labelsPending) out['meta'] = { security: securityLabelsJson(node.ops, []) };
   return out;
 }
 
@@ -191,8 +251,4 @@ export function pruneEmpty(node: FNode): void {
     if (child.resource || child.value !== null || child.children.length > 0) children[write++] = child;
   }
   children.length = write;
-}
-
-export function isPrimitiveNode(node: FNode): boolean {
-  return node.info.primitive;
 }

@@ -116,7 +116,10 @@ function ruleSettings(method: Method, rule: Json, name: string): RuleSettings {
       if (typeof otherValues !== 'string' || !['redact', 'keep'].includes(otherValues.toLowerCase())) {
         throw new InvalidProfile(`${name}: otherValues must be redact or keep`);
       }
-      return { method, cases: compiled, otherValues: otherValues.toLowerCase() === 'keep' ? 'keep' : 'redact' };
+      // Cases that read the clock below a day (now(), timeOfDay()) are evaluated every time.
+      const texts = Object.entries(cases).flat().map(String).join(' ');
+      const memo = /\b(now|timeOfDay)\s*\(/.test(texts) ? undefined : { day: '', outcomes: new Map() };
+      return { method, cases: compiled, otherValues: otherValues.toLowerCase() === 'keep' ? 'keep' : 'redact', memo };
     }
     default:
       return { method };
@@ -248,6 +251,17 @@ export function compileProfile(json: unknown, fallbackName: string): CompiledPro
     if (rule.selector.kind === 'index') (rule.selector.by === 'type' ? indexTypes : indexNames).add(rule.selector.key);
   }
   const byType = new Map<string, readonly CompiledRule[]>();
+  const rulesFor = (resourceType: string): readonly CompiledRule[] => {
+    let list = byType.get(resourceType);
+    if (list === undefined) {
+      list = rules.filter(
+        (rule) => rule.resourceType === '' || rule.resourceType === resourceType || rule.resourceType === 'Resource' || rule.resourceType === 'DomainResource',
+      );
+      byType.set(resourceType, list);
+    }
+    return list;
+  };
+  const indexed = new Map<string, boolean>();
   return {
     name,
     description: typeof json['description'] === 'string' ? json['description'] : '',
@@ -258,15 +272,14 @@ export function compileProfile(json: unknown, fallbackName: string): CompiledPro
     indexTypes,
     indexNames,
     warnings,
-    rulesFor(resourceType: string): readonly CompiledRule[] {
-      let list = byType.get(resourceType);
-      if (list === undefined) {
-        list = rules.filter(
-          (rule) => rule.resourceType === '' || rule.resourceType === resourceType || rule.resourceType === 'Resource' || rule.resourceType === 'DomainResource',
-        );
-        byType.set(resourceType, list);
+    rulesFor,
+    usesIndex(resourceType: string): boolean {
+      let uses = indexed.get(resourceType);
+      if (uses === undefined) {
+        uses = rulesFor(resourceType).some((rule) => rule.selector.kind === 'index');
+        indexed.set(resourceType, uses);
       }
-      return list;
+      return uses;
     },
   };
 }

@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeidProcessingError } from './errors.js';
-import { addSecurityLabels } from './labels.js';
 import { cryptoHash } from './methods/crypto-hash.js';
 import { dateShift } from './methods/date-shift.js';
 import { encrypt } from './methods/encrypt.js';
@@ -53,6 +52,17 @@ function randomKey(which: keyof typeof randomKeys): string {
 
 const AES_KEY_BYTES = new Set([16, 24, 32]);
 
+/**
+ * The AES key: the UTF-8 bytes of the key as the anonymizer takes them; failing that (a caller-derived
+ * key), the key read as base64 if that gives an AES key size.
+ */
+function aesKey(encryptKey: string): Buffer | undefined {
+  const utf8 = Buffer.from(encryptKey, 'utf8');
+  if (AES_KEY_BYTES.has(utf8.length)) return utf8;
+  const decoded = Buffer.from(encryptKey, 'base64');
+  return AES_KEY_BYTES.has(decoded.length) && /^[A-Za-z0-9+/_-]+={0,2}$/.test(encryptKey) ? decoded : undefined;
+}
+
 export function runParameters(profile: CompiledProfile, options: RunOptions): RunParameters {
   const configured = profile.parameters;
   const pick = (which: keyof RunKeys): string => {
@@ -85,8 +95,7 @@ function processRecursive(node: FNode, fn: MethodFn, rule: CompiledRule, state: 
 function processResource(resource: FNode, profile: CompiledProfile, state: RunState): number {
   const rules = profile.rulesFor(resource.type);
   if (rules.length === 0) return 0;
-  const index =
-    profile.indexTypes.size + profile.indexNames.size > 0 ? buildIndex(resource, profile.indexTypes, profile.indexNames) : undefined;
+  const index = profile.usesIndex(resource.type) ? buildIndex(resource, profile.indexTypes, profile.indexNames) : undefined;
   let ops = 0;
   for (const rule of rules) {
     const fn = METHOD_FNS[rule.method];
@@ -111,22 +120,24 @@ function visit(node: FNode, profile: CompiledProfile, state: RunState): number {
   for (const child of node.children) {
     if (child.resource || child.children.length > 0) ops |= visit(child, profile, state);
   }
-  if (node.resource && node.name !== 'contained') addSecurityLabels(node, ops);
+  // Labels are written with the resource (node.ts); contained resources pass theirs to the container.
+  if (node.resource && node.name !== 'contained') node.ops = ops;
   return ops;
 }
 
 /** Applies the profile to the tree in place. Throws DeidProcessingError when a rule fails. */
 export function runProfile(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunCounts {
   const params = runParameters(profile, options);
-  const encryptKeyBytes = Buffer.from(params.encryptKey, 'utf8');
   const usesEncrypt = profile.rules.some((rule) => rule.method === 'encrypt');
-  if (usesEncrypt && !AES_KEY_BYTES.has(encryptKeyBytes.length)) {
-    throw new TypeError('encryptKey must be 16, 24 or 32 bytes of UTF-8');
+  const encryptKeyBytes = usesEncrypt ? aesKey(params.encryptKey) : undefined;
+  if (usesEncrypt && encryptKeyBytes === undefined) {
+    throw new TypeError('encryptKey must be 16, 24 or 32 bytes (as UTF-8, or base64)');
   }
   const state: RunState = {
     params,
-    encryptKeyBytes: usesEncrypt ? encryptKeyBytes : undefined,
+    encryptKeyBytes,
     cryptoHashKeyBytes: Buffer.from(params.cryptoHashKey, 'utf8'),
+    hashes: new Map(),
     changed: {},
     root,
   };

@@ -9,7 +9,6 @@
  */
 import { compileQuery, type NodeQuery } from './fhirpath-bridge.js';
 import type { FNode } from './node.js';
-import { descendants, selfAndDescendants } from './walk.js';
 
 const TYPE_RULE = /^nodesByType\(['|"](?<key>[A-Za-z0-9]+)['|"]\)(\.(?<child>[A-Za-z0-9]+))?$/;
 const NAME_RULE = /^nodesByName\(['|"](?<key>[A-Za-z0-9]+)['|"]\)(\.(?<child>[A-Za-z0-9]+))?$/;
@@ -24,7 +23,7 @@ export type Step =
 export type Selector =
   /** The resource itself (`Patient`, `Resource`). */
   | { kind: 'self' }
-  /** The per-resource index: every node of a type (or name) below the resource, then optionally a child. */
+  /** From the index: every node of a type (or name) below the resource, then optionally a child of each. */
   | { kind: 'index'; by: 'type' | 'name'; key: string; child: string | undefined }
   | { kind: 'steps'; steps: Step[] }
   | { kind: 'fhirpath'; query: NodeQuery };
@@ -38,7 +37,7 @@ export interface ParsedPath {
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 const FHIRPATH_WORDS = new Set(['true', 'false', 'and', 'or', 'xor', 'implies', 'div', 'mod', 'in', 'contains', 'is', 'as']);
 const BY_FUNCTION = /^nodesBy(?<which>Type|Name)\((?<q>['"])(?<key>[A-Za-z0-9]+)\k<q>\)$/;
-const WHERE_EQUALS = /^where\(\s*(?<child>[A-Za-z][A-Za-z0-9_]*)\s*=\s*'(?<literal>(?:[^'\\]|\\.)*)'\s*\)$/;
+const WHERE_EQUALS = /^where\(\s*(?<child>[A-Za-z][A-Za-z0-9_]*)\s*=\s*'(?<literal>[^'\\]*)'\s*\)$/;
 
 /** Splits `a.b(x.y).c` on the dots that are outside parentheses and quotes. */
 function splitChain(expression: string): string[] | undefined {
@@ -71,9 +70,7 @@ function parseStep(part: string): Step | undefined {
   const by = BY_FUNCTION.exec(text)?.groups;
   if (by !== undefined) return by['which'] === 'Type' ? { kind: 'byType', type: by['key']! } : { kind: 'byName', name: by['key']! };
   const where = WHERE_EQUALS.exec(text)?.groups;
-  if (where !== undefined && !where['literal']!.includes('\\')) {
-    return { kind: 'whereEquals', child: where['child']!, literal: where['literal']! };
-  }
+  if (where !== undefined) return { kind: 'whereEquals', child: where['child']!, literal: where['literal']! };
   return undefined;
 }
 
@@ -96,52 +93,76 @@ export function parsePath(path: string): ParsedPath {
   let expression = m['expression'] ?? '';
   if (expression === '') expression = path;
   if (path === resourceType) return { resourceType, selector: { kind: 'self' } };
-  const index = TYPE_RULE.exec(path)?.groups ?? NAME_RULE.exec(path)?.groups;
+  const byType = TYPE_RULE.exec(path)?.groups;
+  const index = byType ?? NAME_RULE.exec(path)?.groups;
   if (index !== undefined) {
-    return {
-      resourceType,
-      selector: { kind: 'index', by: TYPE_RULE.test(path) ? 'type' : 'name', key: index['key']!, child: index['child'] },
-    };
+    return { resourceType, selector: { kind: 'index', by: byType !== undefined ? 'type' : 'name', key: index['key']!, child: index['child'] } };
   }
   const steps = parseSteps(expression);
   if (steps !== undefined) return { resourceType, selector: { kind: 'steps', steps } };
   return { resourceType, selector: { kind: 'fhirpath', query: compileQuery(expression) } };
 }
 
-function applyStep(step: Step, input: FNode[]): FNode[] {
-  const out: FNode[] = [];
+/**
+ * Walks the steps depth first from `node`, appending matches to `out`: the same nodes, in the same order,
+ * as evaluating the chain step by step as FHIRPath does, without the intermediate collections.
+ */
+function walkSteps(steps: readonly Step[], at: number, node: FNode, out: FNode[]): void {
+  if (at === steps.length) {
+    out.push(node);
+    return;
+  }
+  const step = steps[at]!;
   switch (step.kind) {
-    case 'member':
-      for (const node of input) for (const child of node.children) if (child.name === step.name) out.push(child);
-      return out;
+    case 'member': {
+      const children = node.children;
+      for (let i = 0; i < children.length; i++) if (children[i]!.name === step.name) walkSteps(steps, at + 1, children[i]!, out);
+      return;
+    }
     case 'byType':
-      for (const node of input) selfAndDescendants(node, out, (n) => n.type === step.type);
-      return out;
+      if (node.type === step.type) walkSteps(steps, at + 1, node, out);
+      descendantsByType(steps, at, node, step.type, out);
+      return;
     case 'byName':
-      for (const node of input) selfAndDescendants(node, out, (n) => n.name === step.name);
-      return out;
-    case 'whereEquals':
-      for (const node of input) {
-        let count = 0;
-        let equal = false;
-        for (const child of node.children) {
-          if (child.name !== step.child) continue;
-          count++;
-          equal = child.value === step.literal;
-        }
-        if (count === 1 && equal) out.push(node);
+      if (node.name === step.name) walkSteps(steps, at + 1, node, out);
+      descendantsByName(steps, at, node, step.name, out);
+      return;
+    case 'whereEquals': {
+      // FHIRPath `child = 'x'`: true only for exactly one child equal to the literal.
+      let count = 0;
+      let equal = false;
+      for (const child of node.children) {
+        if (child.name !== step.child) continue;
+        count++;
+        equal = child.value === step.literal;
       }
-      return out;
+      if (count === 1 && equal) walkSteps(steps, at + 1, node, out);
+      return;
+    }
+  }
+}
+
+// Self-and-descendants without nested resources, as the anonymizer's nodesByType/nodesByName do.
+function descendantsByType(steps: readonly Step[], at: number, node: FNode, type: string, out: FNode[]): void {
+  for (const child of node.children) {
+    if (child.resource) continue;
+    if (child.type === type) walkSteps(steps, at + 1, child, out);
+    if (child.children.length > 0) descendantsByType(steps, at, child, type, out);
+  }
+}
+
+function descendantsByName(steps: readonly Step[], at: number, node: FNode, name: string, out: FNode[]): void {
+  for (const child of node.children) {
+    if (child.resource) continue;
+    if (child.name === name) walkSteps(steps, at + 1, child, out);
+    if (child.children.length > 0) descendantsByName(steps, at, child, name, out);
   }
 }
 
 export function runSteps(steps: readonly Step[], resource: FNode): FNode[] {
-  let current: FNode[] = [resource];
-  for (const step of steps) {
-    current = applyStep(step, current);
-    if (current.length === 0) break;
-  }
-  return current;
+  const out: FNode[] = [];
+  walkSteps(steps, 0, resource, out);
+  return out;
 }
 
 /** The per-resource index of the `nodesByType`/`nodesByName` rules: only the keys the profile uses. */
@@ -152,16 +173,17 @@ export interface NodeIndex {
 
 export function buildIndex(resource: FNode, types: ReadonlySet<string>, names: ReadonlySet<string>): NodeIndex {
   const index: NodeIndex = { byType: new Map(), byName: new Map() };
-  const visit = (node: FNode): void => {
-    for (const child of node.children) {
-      if (types.has(child.type)) push(index.byType, child.type, child);
-      if (names.has(child.name)) push(index.byName, child.name, child);
-      // Nested resources are indexed themselves (as the anonymizer does) but not entered.
-      if (!child.resource && child.children.length > 0) visit(child);
-    }
-  };
-  visit(resource);
+  indexChildren(resource, types, names, index);
   return index;
+}
+
+function indexChildren(node: FNode, types: ReadonlySet<string>, names: ReadonlySet<string>, index: NodeIndex): void {
+  for (const child of node.children) {
+    if (types.has(child.type)) push(index.byType, child.type, child);
+    if (names.size > 0 && names.has(child.name)) push(index.byName, child.name, child);
+    // Nested resources are indexed themselves (as the anonymizer does) but not entered.
+    if (!child.resource && child.children.length > 0) indexChildren(child, types, names, index);
+  }
 }
 
 function push(map: Map<string, FNode[]>, key: string, node: FNode): void {
@@ -170,12 +192,14 @@ function push(map: Map<string, FNode[]>, key: string, node: FNode): void {
   else list.push(node);
 }
 
+const NONE: FNode[] = [];
+
 export function select(selector: Selector, resource: FNode, index: NodeIndex | undefined): FNode[] {
   switch (selector.kind) {
     case 'self':
       return [resource];
     case 'index': {
-      const nodes = (selector.by === 'type' ? index?.byType : index?.byName)?.get(selector.key) ?? [];
+      const nodes = (selector.by === 'type' ? index?.byType : index?.byName)?.get(selector.key) ?? NONE;
       if (selector.child === undefined) return nodes;
       const out: FNode[] = [];
       for (const node of nodes) for (const child of node.children) if (child.name === selector.child) out.push(child);
@@ -187,5 +211,3 @@ export function select(selector: Selector, resource: FNode, index: NodeIndex | u
       return selector.query(resource);
   }
 }
-
-export { descendants };

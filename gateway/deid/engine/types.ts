@@ -25,11 +25,17 @@ export interface GeneralizeCase {
   result: ValueExpression;
 }
 
+/** Outcomes of a generalize rule by value, for one day (cases may use today()); cases are pure otherwise. */
+export interface GeneralizeMemo {
+  day: string;
+  outcomes: Map<string, { matched: boolean; value: string | number | boolean | null }>;
+}
+
 export type RuleSettings =
   | { method: 'keep' | 'redact' | 'dateShift' | 'cryptoHash' | 'encrypt' }
   | { method: 'substitute'; replaceWith: unknown }
   | { method: 'perturb'; span: number; proportional: boolean; roundTo: number }
-  | { method: 'generalize'; cases: GeneralizeCase[]; otherValues: 'redact' | 'keep' };
+  | { method: 'generalize'; cases: GeneralizeCase[]; otherValues: 'redact' | 'keep'; memo: GeneralizeMemo | undefined };
 
 export interface CompiledRule {
   /** Position in `fhirPathRules` (0-based) and the path as written, for messages and reports. */
@@ -69,6 +75,8 @@ export interface CompiledProfile {
   readonly warnings: readonly string[];
   /** The rules that apply to a resource type, in order (cached). */
   rulesFor(resourceType: string): readonly CompiledRule[];
+  /** Whether any of those rules selects through the nodesByType/nodesByName index. */
+  usesIndex(resourceType: string): boolean;
 }
 
 /** Keys and settings in force for one run. */
@@ -82,6 +90,8 @@ export interface RunState {
   readonly params: RunParameters;
   readonly encryptKeyBytes: Buffer | undefined;
   readonly cryptoHashKeyBytes: Buffer;
+  /** HMACs computed in this run: ids recur as references, and HMAC is the costliest step. */
+  readonly hashes: Map<string, string>;
   /** Nodes changed, per rule method (for the report; counts only). */
   readonly changed: Record<string, number>;
   /** The top-level node of the run (the Bundle or single resource). */

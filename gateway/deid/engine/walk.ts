@@ -1,12 +1,7 @@
-/** Tree walks shared by the selectors and the FHIRPath functions `nodesByType`/`nodesByName`. */
+/** Tree walks used by the FHIRPath functions `nodesByType`/`nodesByName`. */
 import type { FNode } from './node.js';
 
-/** The node and its descendants, not entering nested resources (contained, Bundle entries). */
-export function selfAndDescendants(node: FNode, out: FNode[], match: (node: FNode) => boolean): void {
-  if (match(node)) out.push(node);
-  descendants(node, out, match);
-}
-
+/** Descendants matching `match`, pre-order, not entering nested resources (contained, Bundle entries). */
 export function descendants(node: FNode, out: FNode[], match: (node: FNode) => boolean): void {
   for (const child of node.children) {
     if (child.resource) continue;
@@ -25,11 +20,4 @@ export function indexAmongNamesakes(node: FNode): number {
     if (sibling.name === node.name) index++;
   }
   return -1;
-}
-
-/** The resource a node belongs to (itself if it is one). */
-export function owningResource(node: FNode): FNode {
-  let current = node;
-  while (!current.resource && current.parent !== null) current = current.parent;
-  return current;
 }

@@ -4,7 +4,7 @@
  * replaced or removed. The whole substituted fragment then counts as processed.
  */
 import { DeidProcessingError } from '../errors.js';
-import { cloneInto, elementLike, locationOf, type FNode, type Primitive } from '../node.js';
+import { cloneInto, elementLike, locationOf, makeNode, type FNode, type Primitive } from '../node.js';
 import { Op, type MethodFn } from '../types.js';
 
 const NUMERIC = new Set(['decimal', 'integer', 'positiveInt', 'unsignedInt']);
@@ -36,10 +36,11 @@ function collectKeep(node: FNode, keep: Set<FNode>): boolean {
   return false;
 }
 
-const EMPTY: FNode = {
-  name: '', type: 'string', typePath: 'string', value: null, children: [], parent: null, resource: false, visited: false,
-  info: { name: '', type: 'string', typePath: 'string', repeating: false, choice: false, primitive: true, resource: false },
-};
+/** The anonymizer's dummy: a node without value or children, for parts that must survive empty. */
+const EMPTY: FNode = makeNode(
+  { name: '', jsonKey: '', extKey: '', type: 'string', typePath: 'string', repeating: false, choice: false, primitive: true, resource: false },
+  'string', 'string', null, null, false,
+);
 
 function remove(parent: FNode, child: FNode): void {
   const at = parent.children.indexOf(child);

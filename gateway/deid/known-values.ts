@@ -1,0 +1,85 @@
+/**
+ * What the scrubber looks for besides the generic detectors: the patient's own values (from the
+ * Patient resource, via the detectors' `knownValuesFromPatient`), every identifier value in the
+ * submission (a visit number recurs in the note), the birth date as it is written in Chinese records,
+ * and the shapes of the hospital's record numbers (so a different visit's number is caught too).
+ */
+import { knownValuesFromPatient, type DetectOptions } from './detectors/index.js';
+
+type Json = Record<string, unknown>;
+
+const MIN_IDENTIFIER_LENGTH = 4;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Identifier values (with their system) anywhere in the JSON, including nested resources. */
+function collectIdentifiers(value: unknown, out: { system: string | undefined; value: string }[], depth = 0): void {
+  if (depth > 64) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectIdentifiers(item, out, depth + 1);
+    return;
+  }
+  if (!isObject(value)) return;
+  for (const key in value) {
+    const item = value[key];
+    if ((key === 'identifier' || key === 'subscriberId') && item !== undefined) {
+      for (const identifier of Array.isArray(item) ? item : [item]) {
+        if (typeof identifier === 'string') out.push({ system: undefined, value: identifier });
+        else if (isObject(identifier) && typeof identifier['value'] === 'string') {
+          out.push({ system: typeof identifier['system'] === 'string' ? identifier['system'] : undefined, value: identifier['value'] });
+        }
+      }
+    }
+    if (typeof item === 'object') collectIdentifiers(item, out, depth + 1);
+  }
+}
+
+/** 1986-03-20 → 1986年3月20日, 1986年03月20日, 1986.03.20, 1986/3/20 … */
+function birthDateForms(birthDate: unknown): string[] {
+  if (typeof birthDate !== 'string') return [];
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(birthDate);
+  if (m === null) return [];
+  const [, y, mm, dd] = m as unknown as [string, string, string, string];
+  const forms = new Set<string>();
+  for (const month of [mm, String(Number(mm))]) {
+    for (const day of [dd, String(Number(dd))]) {
+      forms.add(`${y}年${month}月${day}日`);
+      forms.add(`${y}.${month}.${day}`);
+      forms.add(`${y}/${month}/${day}`);
+    }
+  }
+  forms.add(birthDate);
+  forms.add(`${y}${mm}${dd}`);
+  return [...forms];
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+/** ZY2024050815 → /(?<![A-Za-z0-9])ZY\d{10}(?![A-Za-z0-9])/: other numbers of the same shape. */
+export function shapeOf(value: string): RegExp | undefined {
+  if ((value.match(/\d/g)?.length ?? 0) < 6) return undefined; // shorter shapes catch ordinary numbers
+  const body = value.replace(/\d+|[^\d]+/g, (run) => (/^\d/.test(run) ? `\\d{${run.length}}` : escapeRegExp(run)));
+  return new RegExp(`(?<![A-Za-z0-9])${body}(?![A-Za-z0-9])`);
+}
+
+export function detectOptionsFor(bundle: Json, patient: Json | undefined, hospitalSystems: readonly string[]): DetectOptions {
+  const fromPatient = patient === undefined ? [] : knownValuesFromPatient(patient).values;
+  const identifiers: { system: string | undefined; value: string }[] = [];
+  collectIdentifiers(bundle, identifiers);
+  const values = new Set<string>(fromPatient);
+  for (const { value } of identifiers) if (value.trim().length >= MIN_IDENTIFIER_LENGTH) values.add(value.trim());
+  for (const form of birthDateForms(patient?.['birthDate'])) values.add(form);
+  const known = [...values].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+  const systems = new Set(hospitalSystems);
+  const shapes = new Map<string, RegExp>();
+  for (const { system, value } of identifiers) {
+    if (system === undefined || !systems.has(system)) continue;
+    const shape = shapeOf(value.trim());
+    if (shape !== undefined) shapes.set(shape.source, shape);
+  }
+  return { known: { values: known }, recordNumberPatterns: [...shapes.values()] };
+}

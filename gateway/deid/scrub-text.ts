@@ -1,0 +1,109 @@
+/**
+ * Free text that survives the profile is scrubbed: every string, markdown and narrative (outside its
+ * tags), and text attachments (decoded, scrubbed, re-encoded, size and hash recomputed), with the
+ * detectors and the patient's known values. Codes, ids, URIs, dates, numbers and references are
+ * structured values and are left alone, as are the nodes the gateway itself wrote.
+ *
+ * Most strings in a record are clean and recur across records (code displays, units, dosage text), so
+ * a string is scrubbed only if a cheap pre-check says it may hold something: the generic detectors'
+ * verdict is remembered per string (it depends on the text alone), and the patient's own values are
+ * looked for with a first-character filter. A string the pre-check clears is one `scrub` would return
+ * unchanged.
+ */
+import { createHash } from 'node:crypto';
+import { isTextAttachment } from './categories.js';
+import { detect, scrub, type DetectOptions } from './detectors/index.js';
+import type { FNode } from './engine/node.js';
+import { child } from './tree.js';
+
+const TEXT_TYPES = new Set(['string', 'markdown']);
+
+// Whether the generic detectors (no known values, no caller patterns) find anything, per text.
+const GENERIC_LIMIT = 50_000;
+const genericVerdicts = new Map<string, boolean>();
+
+function genericHit(text: string): boolean {
+  let verdict = genericVerdicts.get(text);
+  if (verdict === undefined) {
+    verdict = detect(text).length > 0;
+    if (genericVerdicts.size >= GENERIC_LIMIT) genericVerdicts.clear();
+    genericVerdicts.set(text, verdict);
+  }
+  return verdict;
+}
+
+export class Scrubber {
+  readonly counts: Record<string, number> = {};
+  private readonly known: string[];
+  private readonly firstCharacters: Set<string>;
+  private readonly patterns: RegExp[];
+
+  constructor(
+    private readonly options: DetectOptions,
+    private readonly skip: ReadonlySet<FNode>,
+  ) {
+    this.known = (options.known?.values ?? []).map((value) => value.toLowerCase()).filter((value) => value.length > 0);
+    this.firstCharacters = new Set(this.known.map((value) => String.fromCodePoint(value.codePointAt(0)!)));
+    this.patterns = (options.recordNumberPatterns ?? []).map((pattern) => new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')));
+  }
+
+  private mayHoldKnownValue(text: string): boolean {
+    if (this.known.length === 0) return false;
+    const lower = text.toLowerCase();
+    let candidate = false;
+    for (let i = 0; i < lower.length && !candidate; i++) {
+      const code = lower.charCodeAt(i);
+      // Known values start with BMP characters or surrogate pairs; test the whole code point.
+      const character = code >= 0xd800 && code <= 0xdbff ? lower.slice(i, i + 2) : lower[i]!;
+      candidate = this.firstCharacters.has(character);
+    }
+    if (!candidate) return false;
+    for (const value of this.known) if (lower.includes(value)) return true;
+    return false;
+  }
+
+  private needsScrub(text: string): boolean {
+    return genericHit(text) || this.mayHoldKnownValue(text) || this.patterns.some((pattern) => pattern.test(text));
+  }
+
+  private text(text: string): string {
+    if (text.length < 2 || !this.needsScrub(text)) return text;
+    const result = scrub(text, this.options);
+    for (const detector in result.counts) {
+      this.counts[detector] = (this.counts[detector] ?? 0) + (result.counts[detector as keyof typeof result.counts] ?? 0);
+    }
+    return result.text;
+  }
+
+  /** Only the text between tags: the markup (and its xmlns URL) is not free text. */
+  private xhtml(div: string): string {
+    return div.replace(/(^|>)([^<]+)(?=<|$)/g, (_whole, open: string, text: string) => open + this.text(text));
+  }
+
+  private attachment(attachment: FNode): void {
+    const data = child(attachment, 'data');
+    if (data === undefined || typeof data.value !== 'string' || !isTextAttachment(attachment)) return;
+    const before = Buffer.from(data.value, 'base64').toString('utf8');
+    const after = this.text(before);
+    if (after === before) return;
+    const bytes = Buffer.from(after, 'utf8');
+    data.value = bytes.toString('base64');
+    const size = child(attachment, 'size');
+    if (size !== undefined) size.value = bytes.length;
+    const hash = child(attachment, 'hash');
+    if (hash !== undefined) hash.value = createHash('sha1').update(bytes).digest('base64');
+  }
+
+  /** Scrubs everything below `node`, nested resources included. */
+  run(node: FNode): void {
+    for (const c of node.children) {
+      if (this.skip.has(c)) continue;
+      if (c.type === 'Attachment') this.attachment(c);
+      else if (typeof c.value === 'string' && c.value !== '') {
+        if (c.type === 'xhtml') c.value = this.xhtml(c.value);
+        else if (TEXT_TYPES.has(c.type) && !(c.name === 'reference' && node.type === 'Reference')) c.value = this.text(c.value);
+      }
+      if (c.children.length > 0) this.run(c);
+    }
+  }
+}
