@@ -20,7 +20,8 @@ export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: 
           ...(req.consentId ? { consentId: req.consentId } : {}),
           ...(req.transferId ? { transferId: req.transferId } : {}),
           ...(req.patientNationalId ? { patientNationalId: req.patientNationalId } : {}),
-          ...(req.afterSeq || req.afterSeq === 0 ? { afterSeq: req.afterSeq } : {}),
+          // proto3 cannot tell an unset after_seq from 0: 0 means from the start (else event 0 is never returned).
+          ...(req.afterSeq ? { afterSeq: req.afterSeq } : {}),
           ...(req.untilSeq ? { untilSeq: req.untilSeq } : {}),
           ...(req.limit ? { limit: req.limit } : {}),
         },
