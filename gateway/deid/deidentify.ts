@@ -13,7 +13,7 @@ import { emptyResource } from './engine/labels.js';
 import { pruneEmpty, resourceFromJson, toJson, type FNode, type ParseStats } from './engine/node.js';
 import { runProfile } from './engine/run.js';
 import type { CompiledProfile } from './engine/types.js';
-import { detectOptionsFor } from './known-values.js';
+import { detectOptionsFor, identifierValues } from './known-values.js';
 import { pseudonymisePatient } from './patient.js';
 import { setPolicyNumber } from './policy.js';
 import { rewriteReferences, targetsOf, type EntryKey } from './references.js';
@@ -24,6 +24,7 @@ import { DATA_CATEGORIES, type DataCategory, type DeidContext, type DeidReport }
 type Json = Record<string, unknown>;
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const IDENTIFIER_TYPES: ReadonlySet<string> = new Set(['Identifier']);
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -82,9 +83,9 @@ export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: 
   const submitted = entriesOf(input);
   const targets = targetsOf(submitted);
   const subject = subjectOf(submitted, targets);
-  const detectOptions = detectOptionsFor(input, subject?.json, ctx.hospitalIdentifierSystems ?? []);
-  const stats: ParseStats = { unknownElements: 0 };
+  const stats: ParseStats = { unknownElements: 0, collectTypes: IDENTIFIER_TYPES, collected: [] };
   const root = resourceFromJson(input, stats);
+  const detectOptions = detectOptionsFor(identifierValues(stats.collected ?? []), subject?.json, ctx.hospitalIdentifierSystems ?? []);
   const methods: Record<string, number> = {};
   const resourcesDropped: Record<string, number> = {};
 

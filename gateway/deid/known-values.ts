@@ -5,36 +5,11 @@
  * and the shapes of the hospital's record numbers (so a different visit's number is caught too).
  */
 import { knownValuesFromPatient, type DetectOptions } from './detectors/index.js';
+import type { FNode } from './engine/node.js';
 
 type Json = Record<string, unknown>;
 
 const MIN_IDENTIFIER_LENGTH = 4;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Identifier values (with their system) anywhere in the JSON, including nested resources. */
-function collectIdentifiers(value: unknown, out: { system: string | undefined; value: string }[], depth = 0): void {
-  if (depth > 64) return;
-  if (Array.isArray(value)) {
-    for (const item of value) collectIdentifiers(item, out, depth + 1);
-    return;
-  }
-  if (!isObject(value)) return;
-  for (const key in value) {
-    const item = value[key];
-    if ((key === 'identifier' || key === 'subscriberId') && item !== undefined) {
-      for (const identifier of Array.isArray(item) ? item : [item]) {
-        if (typeof identifier === 'string') out.push({ system: undefined, value: identifier });
-        else if (isObject(identifier) && typeof identifier['value'] === 'string') {
-          out.push({ system: typeof identifier['system'] === 'string' ? identifier['system'] : undefined, value: identifier['value'] });
-        }
-      }
-    }
-    if (typeof item === 'object') collectIdentifiers(item, out, depth + 1);
-  }
-}
 
 /** 1986-03-20 → 1986年3月20日, 1986年03月20日, 1986.03.20, 1986/3/20 … */
 function birthDateForms(birthDate: unknown): string[] {
@@ -66,10 +41,28 @@ export function shapeOf(value: string): RegExp | undefined {
   return new RegExp(`(?<![A-Za-z0-9])${body}(?![A-Za-z0-9])`);
 }
 
-export function detectOptionsFor(bundle: Json, patient: Json | undefined, hospitalSystems: readonly string[]): DetectOptions {
+export interface IdentifierValue {
+  system: string | undefined;
+  value: string;
+}
+
+/** System and value of Identifier nodes (collected by the parser, before any rule ran). */
+export function identifierValues(nodes: readonly FNode[]): IdentifierValue[] {
+  const out: IdentifierValue[] = [];
+  for (const node of nodes) {
+    let system: string | undefined;
+    let value: string | undefined;
+    for (const child of node.children) {
+      if (child.name === 'system' && typeof child.value === 'string') system = child.value;
+      else if (child.name === 'value' && typeof child.value === 'string') value = child.value;
+    }
+    if (value !== undefined) out.push({ system, value });
+  }
+  return out;
+}
+
+export function detectOptionsFor(identifiers: readonly IdentifierValue[], patient: Json | undefined, hospitalSystems: readonly string[]): DetectOptions {
   const fromPatient = patient === undefined ? [] : knownValuesFromPatient(patient).values;
-  const identifiers: { system: string | undefined; value: string }[] = [];
-  collectIdentifiers(bundle, identifiers);
   const values = new Set<string>(fromPatient);
   for (const { value } of identifiers) if (value.trim().length >= MIN_IDENTIFIER_LENGTH) values.add(value.trim());
   for (const form of birthDateForms(patient?.['birthDate'])) values.add(form);

@@ -290,3 +290,17 @@ describe('profile loading refuses what it cannot honour, naming the rule', () =>
     expect(profile.warnings).toEqual(['rule 1 (Patient.nmae): Patient has no element nmae; the rule will never match']);
   });
 });
+
+describe('HMAC-SHA256 (cryptoHash)', () => {
+  it('matches node:crypto for keys and messages of every length class, UTF-8 included', async () => {
+    const { createHmac: nodeHmac, randomBytes } = await import('node:crypto');
+    const { hmacSha256Hex } = await import('../../gateway/deid/engine/hmac-sha256.js');
+    for (let t = 0; t < 600; t++) {
+      const key = randomBytes(t % 150);
+      const message = randomBytes(t % 300).toString('base64').slice(0, (t * 7) % 260) + (t % 3 === 0 ? '张伟𠀀' : '');
+      expect(hmacSha256Hex(key)(message), `key ${key.length} bytes, message ${message.length}`).toBe(
+        nodeHmac('sha256', key).update(message, 'utf8').digest('hex'),
+      );
+    }
+  });
+});

@@ -30,6 +30,9 @@ export interface FNode {
 export interface ParseStats {
   /** Elements that R4 does not define; they are dropped (minimum necessary), counted, never echoed. */
   unknownElements: number;
+  /** Nodes of these types are also collected into `collected` while parsing (saves a walk). */
+  collectTypes?: ReadonlySet<string>;
+  collected?: FNode[];
 }
 
 const ROOT_INFO: ChildInfo = {
@@ -146,6 +149,7 @@ function addOne(parent: FNode, info: ChildInfo, item: unknown, stats: ParseStats
   const node = makeNode(info, info.type, info.typePath, null, parent, false);
   fillChildren(node, item, stats);
   parent.children.push(node);
+  if (stats.collectTypes?.has(info.type) === true) stats.collected?.push(node);
 }
 
 function addComplex(parent: FNode, info: ChildInfo, value: unknown, stats: ParseStats): void {
@@ -164,7 +168,7 @@ export function jsonKey(node: FNode): string {
 function writeGroup(out: Json, key: string, children: FNode[], from: number, to: number): void {
   const first = children[from]!;
   // A name seen again after other elements (added by a rule) joins its earlier values.
-  const again = out[key] !== undefined || (first.info.primitive && out[first.info.extKey] !== undefined);
+  const again = key in out || (first.info.primitive && first.info.extKey in out);
   const repeating = first.info.repeating || to - from > 1 || again;
   if (!first.info.primitive) {
     if (!repeating) {

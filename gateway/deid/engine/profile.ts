@@ -175,7 +175,10 @@ function compileRule(raw: unknown, index: number, warnings: string[]): CompiledR
     if (key !== 'path' && key !== 'method' && !RULE_KEYS[method].includes(key)) warnings.push(`${name}: setting ${key} is ignored by ${method}`);
   }
   warnings.push(...memberWarnings(parsed, name));
-  return { index, path, method, resourceType: parsed.resourceType, selector: parsed.selector, settings: ruleSettings(method, raw, name) };
+  return {
+    index, path, method, methodIndex: METHODS.indexOf(method), resourceType: parsed.resourceType, selector: parsed.selector,
+    settings: ruleSettings(method, raw, name),
+  };
 }
 
 function stringParameter(parameters: Json, key: string): string {

@@ -15,9 +15,16 @@ const LITERAL_REFERENCES: RegExp[] = [
   /^(?<prefix>urn:uuid:)(?<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?<suffix>)$/,
 ];
 
+const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+
 export function transformReferenceId(reference: string, transform: (id: string) => string): string {
   if (reference === '') return reference;
   if (reference.startsWith('#')) return `#${transform(reference.slice(1))}`;
+  // The common case, `Type/id`, without the long alternation of the first pattern (same result).
+  const relative = RELATIVE.exec(reference);
+  if (relative !== null && RESOURCE_TYPES.has(relative[1]!) && relative[1] !== 'Resource' && relative[1] !== 'DomainResource') {
+    return `${relative[1]}/${transform(relative[2]!)}`;
+  }
   for (const pattern of LITERAL_REFERENCES) {
     const groups = pattern.exec(reference)?.groups;
     if (groups !== undefined) return `${groups['prefix'] ?? ''}${transform(groups['id'] ?? '')}${groups['suffix'] ?? ''}`;
@@ -27,7 +34,7 @@ export function transformReferenceId(reference: string, transform: (id: string) 
 
 /** The `Type` and `id` of a relative literal reference such as `Patient/123`, if it is one. */
 export function parseRelativeReference(reference: string): { type: string; id: string } | undefined {
-  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(reference);
+  const m = RELATIVE.exec(reference);
   if (m === null || !RESOURCE_TYPES.has(m[1]!)) return undefined;
   return { type: m[1]!, id: m[2]! };
 }

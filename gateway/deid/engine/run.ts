@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DeidProcessingError } from './errors.js';
+import { hmacSha256Hex, type HmacHex } from './hmac-sha256.js';
 import { cryptoHash } from './methods/crypto-hash.js';
 import { dateShift } from './methods/date-shift.js';
 import { encrypt } from './methods/encrypt.js';
@@ -17,7 +18,7 @@ import { redact } from './methods/redact.js';
 import { substitute } from './methods/substitute.js';
 import type { FNode } from './node.js';
 import { buildIndex, select } from './selector.js';
-import type { CompiledProfile, CompiledRule, Method, MethodFn, RunParameters, RunState } from './types.js';
+import { METHODS, type CompiledProfile, type CompiledRule, type Method, type MethodFn, type RunParameters, type RunState } from './types.js';
 
 const METHOD_FNS: Record<Method, MethodFn> = {
   keep, redact, dateShift, cryptoHash, encrypt, substitute, perturb, generalize,
@@ -80,10 +81,34 @@ export function runParameters(profile: CompiledProfile, options: RunOptions): Ru
   };
 }
 
+// The pads of the last few keys (one per insurer), so that a run does not start with two compressions.
+const hmacs = new Map<string, HmacHex>();
+function hmacFor(key: string): HmacHex {
+  let hmac = hmacs.get(key);
+  if (hmac === undefined) {
+    if (hmacs.size >= 64) hmacs.clear();
+    hmac = hmacSha256Hex(Buffer.from(key, 'utf8'));
+    hmacs.set(key, hmac);
+  }
+  return hmac;
+}
+
+function memoised(hmac: HmacHex): (text: string) => string {
+  const seen = new Map<string, string>();
+  return (text) => {
+    let hash = seen.get(text);
+    if (hash === undefined) {
+      hash = hmac(text);
+      seen.set(text, hash);
+    }
+    return hash;
+  };
+}
+
 function processRecursive(node: FNode, fn: MethodFn, rule: CompiledRule, state: RunState): number {
   if (node.visited) return 0;
   let ops = fn(node, rule, state);
-  if (ops !== 0) state.changed[rule.method] = (state.changed[rule.method] ?? 0) + 1;
+  if (ops !== 0) state.changed[rule.methodIndex]!++;
   node.visited = true;
   const children = rule.method === 'substitute' ? node.children.slice() : node.children;
   for (const child of children) {
@@ -103,7 +128,7 @@ function processResource(resource: FNode, profile: CompiledProfile, state: RunSt
     try {
       matches = select(rule.selector, resource, index);
       for (const match of matches) {
-        if (rule.method === 'keep' && !match.visited) state.changed['keep'] = (state.changed['keep'] ?? 0) + 1;
+        if (rule.method === 'keep' && !match.visited) state.changed[rule.methodIndex]!++;
         ops |= processRecursive(match, fn, rule, state);
       }
     } catch (error) {
@@ -136,11 +161,14 @@ export function runProfile(profile: CompiledProfile, root: FNode, options: RunOp
   const state: RunState = {
     params,
     encryptKeyBytes,
-    cryptoHashKeyBytes: Buffer.from(params.cryptoHashKey, 'utf8'),
-    hashes: new Map(),
-    changed: {},
+    hash: memoised(hmacFor(params.cryptoHashKey)),
+    changed: new Int32Array(METHODS.length),
     root,
   };
   visit(root, profile, state);
-  return { methods: state.changed };
+  const methods: Record<string, number> = {};
+  METHODS.forEach((method, i) => {
+    if (state.changed[i]! > 0) methods[method] = state.changed[i]!;
+  });
+  return { methods };
 }

@@ -42,6 +42,8 @@ export interface CompiledRule {
   readonly index: number;
   readonly path: string;
   readonly method: Method;
+  /** The method's position in METHODS. */
+  readonly methodIndex: number;
   /** '' = any resource type. */
   readonly resourceType: string;
   readonly selector: Selector;
@@ -89,11 +91,10 @@ export interface RunParameters extends ProfileParameters {
 export interface RunState {
   readonly params: RunParameters;
   readonly encryptKeyBytes: Buffer | undefined;
-  readonly cryptoHashKeyBytes: Buffer;
-  /** HMACs computed in this run: ids recur as references, and HMAC is the costliest step. */
-  readonly hashes: Map<string, string>;
-  /** Nodes changed, per rule method (for the report; counts only). */
-  readonly changed: Record<string, number>;
+  /** HMAC-SHA256 (hex) under the run's cryptoHashKey, remembered for the run: ids recur as references. */
+  readonly hash: (text: string) => string;
+  /** Nodes changed, per rule method, indexed like METHODS (for the report; counts only). */
+  readonly changed: Int32Array;
   /** The top-level node of the run (the Bundle or single resource). */
   readonly root: FNode;
 }
