@@ -34,11 +34,21 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
+// One RegExp per shape, reused across records (the detectors cache their compiled copy per object).
+const shapes = new Map<string, RegExp>();
+
 /** ZY2024050815 → /(?<![A-Za-z0-9])ZY\d{10}(?![A-Za-z0-9])/: other numbers of the same shape. */
 export function shapeOf(value: string): RegExp | undefined {
   if ((value.match(/\d/g)?.length ?? 0) < 6) return undefined; // shorter shapes catch ordinary numbers
   const body = value.replace(/\d+|[^\d]+/g, (run) => (/^\d/.test(run) ? `\\d{${run.length}}` : escapeRegExp(run)));
-  return new RegExp(`(?<![A-Za-z0-9])${body}(?![A-Za-z0-9])`);
+  const source = `(?<![A-Za-z0-9])${body}(?![A-Za-z0-9])`;
+  let shape = shapes.get(source);
+  if (shape === undefined) {
+    if (shapes.size >= 1_000) shapes.clear();
+    shape = new RegExp(source);
+    shapes.set(source, shape);
+  }
+  return shape;
 }
 
 export interface IdentifierValue {

@@ -29,10 +29,6 @@ export function setPolicyNumber(bundle: FNode, policyNumber: string, pseudonym: 
     const identifier = addElement(commercial, 'identifier');
     addElement(identifier, 'system', POLICY_NUMBER_SYSTEM);
     addElement(identifier, 'value', policyNumber);
-    // Identifiers come first in a Coverage; keep the new one next to any others.
-    commercial.children.pop();
-    const at = commercial.children.findIndex((c) => c.name !== 'id' && c.name !== 'meta' && c.name !== 'text' && c.name !== 'contained' && c.name !== 'extension' && c.name !== 'modifierExtension');
-    commercial.children.splice(at < 0 ? commercial.children.length : at, 0, identifier);
     protect(identifier);
     return { added: false, protectedNodes: [identifier] };
   }

@@ -18,18 +18,44 @@ import { child } from './tree.js';
 
 const TEXT_TYPES = new Set(['string', 'markdown']);
 
-// Whether the generic detectors (no known values, no caller patterns) find anything, per text.
+// Whether the generic detectors (no known values, no caller patterns) find anything, per text. The
+// texts themselves are not kept (they come from records): the cache is keyed by a 53-bit hash of the
+// text, so a false "clean" needs a 53-bit collision (below 1 in 10^11 per lookup at the cache's size).
 const GENERIC_LIMIT = 50_000;
-const genericVerdicts = new Map<string, boolean>();
+const genericVerdicts = new Map<number, boolean>();
+
+/** Two FNV-1a variants over the UTF-16 code units, combined into a 53-bit integer. */
+function textKey(text: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+}
 
 function genericHit(text: string): boolean {
-  let verdict = genericVerdicts.get(text);
+  const key = textKey(text);
+  let verdict = genericVerdicts.get(key);
   if (verdict === undefined) {
     verdict = detect(text).length > 0;
     if (genericVerdicts.size >= GENERIC_LIMIT) genericVerdicts.clear();
-    genericVerdicts.set(text, verdict);
+    genericVerdicts.set(key, verdict);
   }
   return verdict;
+}
+
+// A pattern without g/y (stateless `test`), one copy per pattern object.
+const testables = new WeakMap<RegExp, RegExp>();
+function testable(pattern: RegExp): RegExp {
+  let copy = testables.get(pattern);
+  if (copy === undefined) {
+    copy = pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
+    testables.set(pattern, copy);
+  }
+  return copy;
 }
 
 export class Scrubber {
@@ -44,7 +70,7 @@ export class Scrubber {
   ) {
     this.known = (options.known?.values ?? []).map((value) => value.toLowerCase()).filter((value) => value.length > 0);
     this.firstCharacters = new Set(this.known.map((value) => String.fromCodePoint(value.codePointAt(0)!)));
-    this.patterns = (options.recordNumberPatterns ?? []).map((pattern) => new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')));
+    this.patterns = (options.recordNumberPatterns ?? []).map(testable);
   }
 
   private mayHoldKnownValue(text: string): boolean {

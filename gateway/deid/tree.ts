@@ -17,12 +17,22 @@ export function removeChildren(node: FNode, names: ReadonlySet<string>): number 
   return before - node.children.length;
 }
 
-/** Adds an element (by its JSON name) under `parent`, typed from the R4 model. */
+/**
+ * Adds an element (by its JSON name) under `parent`, typed from the R4 model: after its namesakes if
+ * there are any (the tree keeps same-name children together), else at the end.
+ */
 export function addElement(parent: FNode, key: string, value: Primitive | null = null): FNode {
   const info = childInfo(parent.typePath, key);
   if (info === undefined) throw new TypeError(`${parent.typePath} has no element ${key}`);
   const node = makeNode(info, info.type, info.typePath, value, parent, false);
-  parent.children.push(node);
+  let at = parent.children.length;
+  for (let i = parent.children.length - 1; i >= 0; i--) {
+    if (parent.children[i]!.name === info.name) {
+      at = i + 1;
+      break;
+    }
+  }
+  parent.children.splice(at, 0, node);
   return node;
 }
 

@@ -207,6 +207,28 @@ describe('consent categories prune before the rules run', () => {
   });
 });
 
+describe('elements added by the gateway', () => {
+  it('keep every entry and identifier, whatever the order of the submitted JSON', () => {
+    const record = createGenerator(13).dischargeRecord({ hospitalId: HOSPITAL });
+    const source = record.bundle as unknown as Json;
+    // entry before type and a trailing signature; the commercial Coverage with identifier after status.
+    const entries = (source['entry'] as Json[]).map((entry) => {
+      const resource = entry['resource'] as Json;
+      if (resource['resourceType'] !== 'Coverage' || resource['identifier'] === undefined) return entry;
+      const { identifier, ...rest } = resource;
+      return { ...entry, resource: { ...rest, identifier } };
+    });
+    const reordered = { resourceType: 'Bundle', id: source['id'], entry: entries, type: 'collection', signature: { type: [{ code: 'x' }], when: '2024-01-01T00:00:00Z', who: { display: 'x' } } };
+    const withCoverage = deidentifier.deidentify(reordered, context()).bundle;
+    expect(resourcesOf(withCoverage)).toHaveLength(entries.length);
+    const commercial = resourcesOf(withCoverage, 'Coverage').find((c) => c['type']?.coding?.[0]?.code === 'commercial-health-insurance')!;
+    expect(commercial['identifier']).toEqual([{ system: 'urn:hdx:policy-number', value: 'P2024-7781234567' }]);
+    const added = deidentifier.deidentify(reordered, context({ categories: ['diagnosis', 'encounter'] })).bundle;
+    const kept = entries.filter((e) => ['Patient', 'Encounter', 'Condition'].includes((e['resource'] as Json)['resourceType'])).length;
+    expect(resourcesOf(added)).toHaveLength(kept + 1);
+  });
+});
+
 describe('inputs and profiles', () => {
   it('refuses what is not a FHIR Bundle, without quoting it', () => {
     for (const input of [null, 'text', [], { resourceType: 'Patient', id: '440303198603201615' }, { resourceType: 'Bundle', entry: {} }]) {

@@ -134,6 +134,13 @@ export function childInfo(typePath: string, key: string): ChildInfo | undefined 
   return info;
 }
 
+/** Element names that hold a resource (`contained`, `resource`, `outcome`…): steps through them leave the resource. */
+export const RESOURCE_ELEMENT_NAMES: ReadonlySet<string> = new Set(
+  Object.entries(path2Type)
+    .filter(([, entry]) => (typeof entry === 'string' ? entry : entry.code) === 'Resource')
+    .map(([path]) => path.slice(path.lastIndexOf('.') + 1)),
+);
+
 export function isResourceType(type: string): boolean {
   return RESOURCE_TYPES.has(type) && type !== 'Resource' && type !== 'DomainResource';
 }

@@ -165,17 +165,16 @@ export function jsonKey(node: FNode): string {
   return node.info.jsonKey;
 }
 
+/** Writes the children [from, to) that share one JSON key (the tree keeps same-name children together). */
 function writeGroup(out: Json, key: string, children: FNode[], from: number, to: number): void {
   const first = children[from]!;
-  // A name seen again after other elements (added by a rule) joins its earlier values.
-  const again = key in out || (first.info.primitive && first.info.extKey in out);
-  const repeating = first.info.repeating || to - from > 1 || again;
+  const repeating = first.info.repeating || to - from > 1;
   if (!first.info.primitive) {
     if (!repeating) {
       out[key] = toJson(first);
       return;
     }
-    const list = (out[key] as Json[] | undefined) ?? [];
+    const list: Json[] = [];
     for (let i = from; i < to; i++) list.push(toJson(children[i]!));
     out[key] = list;
     return;
@@ -187,31 +186,32 @@ function writeGroup(out: Json, key: string, children: FNode[], from: number, to:
     return;
   }
   // Primitive arrays: values and `_` extensions stay index-aligned, with nulls where one side is absent.
-  const values = (out[key] as (Primitive | null)[] | undefined) ?? [];
-  const extensions = (out[extKey] as (Json | null)[] | undefined) ?? [];
-  const offset = Math.max(values.length, extensions.length);
-  let anyValue = values.length > 0;
-  let anyExtension = extensions.length > 0;
+  const values: (Primitive | null)[] = [];
+  let extensions: (Json | null)[] | undefined;
+  let anyValue = false;
   for (let i = from; i < to; i++) {
     const child = children[i]!;
-    const at = offset + i - from;
-    values[at] = child.value;
+    values.push(child.value);
     if (child.value !== null) anyValue = true;
     if (child.children.length > 0) {
-      extensions[at] = toJson(child);
-      anyExtension = true;
-    } else {
-      extensions[at] = null;
+      extensions ??= new Array<Json | null>(to - from).fill(null);
+      extensions[i - from] = toJson(child);
     }
   }
-  if (anyValue) {
-    for (let i = 0; i < values.length; i++) if (values[i] === undefined) values[i] = null;
-    out[key] = values;
+  if (anyValue) out[key] = values;
+  if (extensions !== undefined) out[extKey] = extensions;
+}
+
+/** Puts children with the same name next to each other (first occurrence order), as JSON needs them. */
+export function regroup(node: FNode): void {
+  const order = new Map<string, FNode[]>();
+  for (const child of node.children) {
+    const group = order.get(child.name);
+    if (group === undefined) order.set(child.name, [child]);
+    else group.push(child);
   }
-  if (anyExtension) {
-    for (let i = 0; i < extensions.length; i++) if (extensions[i] === undefined) extensions[i] = null;
-    out[extKey] = extensions;
-  }
+  if (order.size === node.children.length) return;
+  node.children = [...order.values()].flat();
 }
 
 /**
@@ -228,6 +228,11 @@ export function toJson(node: FNode): Json {
     const key = jsonKey(children[start]!);
     let end = start + 1;
     while (end < children.length && jsonKey(children[end]!) === key) end++;
+    if (out[key] !== undefined) {
+      // A name split by other elements (a rule added one at the end): group, then write again.
+      regroup(node);
+      return toJson(node);
+    }
     if (labelsPending && key !== 'id' && key !== 'meta') {
       out['meta'] = { security: securityLabelsJson(node.ops, []) };
       labelsPending = false;

@@ -9,6 +9,7 @@ import { basename, extname } from 'node:path';
 import { InvalidProfile } from './errors.js';
 import { compileValueExpression, type ValueExpression } from './fhirpath-bridge.js';
 import { childInfo, isResourceType, RESOURCE_TYPES } from './model.js';
+import { tryPlan, type ResourcePlan } from './plan.js';
 import { parsePath, type ParsedPath } from './selector.js';
 import {
   METHODS, type CompiledProfile, type CompiledRule, type GeneralizeCase, type Method, type ProfileParameters, type RuleSettings,
@@ -265,6 +266,7 @@ export function compileProfile(json: unknown, fallbackName: string): CompiledPro
     return list;
   };
   const indexed = new Map<string, boolean>();
+  const plans = new Map<string, ResourcePlan | null>();
   return {
     name,
     description: typeof json['description'] === 'string' ? json['description'] : '',
@@ -276,6 +278,14 @@ export function compileProfile(json: unknown, fallbackName: string): CompiledPro
     indexNames,
     warnings,
     rulesFor,
+    planFor(resourceType: string): ResourcePlan | undefined {
+      let plan = plans.get(resourceType);
+      if (plan === undefined) {
+        plan = tryPlan(rulesFor(resourceType), resourceType) ?? null;
+        plans.set(resourceType, plan);
+      }
+      return plan ?? undefined;
+    },
     usesIndex(resourceType: string): boolean {
       let uses = indexed.get(resourceType);
       if (uses === undefined) {

@@ -17,6 +17,7 @@ import { perturb } from './methods/perturb.js';
 import { redact } from './methods/redact.js';
 import { substitute } from './methods/substitute.js';
 import type { FNode } from './node.js';
+import type { PlanState, ResourcePlan } from './plan.js';
 import { buildIndex, select } from './selector.js';
 import { METHODS, type CompiledProfile, type CompiledRule, type Method, type MethodFn, type RunParameters, type RunState } from './types.js';
 
@@ -37,6 +38,8 @@ export interface RunOptions {
   dateShiftKeyPrefix?: string;
   /** "Now" for the over-89 rule; tests pin it. */
   today?: Date;
+  /** Use the rule-by-rule algorithm even where a plan exists (differential tests). */
+  general?: boolean;
 }
 
 export interface RunCounts {
@@ -117,9 +120,77 @@ function processRecursive(node: FNode, fn: MethodFn, rule: CompiledRule, state: 
   return ops;
 }
 
+function failed(rule: CompiledRule, resource: FNode, error: unknown): never {
+  if (error instanceof DeidProcessingError) throw error;
+  // Never pass on the underlying message: FHIRPath errors quote values.
+  throw new DeidProcessingError(`rule ${rule.index + 1} (${rule.path}) failed on a ${resource.type}`);
+}
+
+function apply(node: FNode, rule: CompiledRule, state: RunState, resource: FNode): number {
+  let ops: number;
+  try {
+    ops = METHOD_FNS[rule.method](node, rule, state);
+  } catch (error) {
+    failed(rule, resource, error);
+  }
+  if (ops !== 0) state.changed[rule.methodIndex]!++;
+  node.visited = true;
+  return ops;
+}
+
+/**
+ * The plan's single walk: each node gets the first rule that selects it or an ancestor. Nodes already
+ * processed (protected by the gateway) are skipped with their subtree, as the rule-by-rule algorithm
+ * skips them. For the run's top-level resource, whose id the date shift reads, the decisions are applied
+ * in rule order, exactly as rule by rule.
+ */
+function walkPlan(
+  plan: ResourcePlan, parentState: PlanState, inherited: number, node: FNode, resource: FNode, state: RunState, deferred: [FNode, number][] | undefined,
+): number {
+  let ops = 0;
+  for (const child of node.children) {
+    if (child.resource || child.visited) continue;
+    let childState = plan.child(parentState, child.info);
+    if (childState.wheres.length > 0) childState = plan.resolve(childState, child);
+    const own = childState.decision;
+    const decided = inherited === -1 ? own : own === -1 ? inherited : Math.min(own, inherited);
+    if (decided !== -1) {
+      const rule = plan.rules[decided]!.rule;
+      if (rule.method === 'keep' && own === decided && inherited !== decided) state.changed[rule.methodIndex]!++;
+      if (deferred !== undefined) deferred.push([child, decided]);
+      else ops |= apply(child, rule, state, resource);
+    }
+    if (child.children.length > 0) ops |= walkPlan(plan, childState, decided, child, resource, state, deferred);
+  }
+  return ops;
+}
+
+function processPlanned(resource: FNode, plan: ResourcePlan, state: RunState): number {
+  let start = plan.start;
+  if (start.wheres.length > 0) start = plan.resolve(start, resource);
+  const isRoot = resource === state.root;
+  const deferred: [FNode, number][] | undefined = isRoot ? [] : undefined;
+  let ops = 0;
+  if (start.decision !== -1 && !resource.visited) {
+    const rule = plan.rules[start.decision]!.rule;
+    if (rule.method === 'keep') state.changed[rule.methodIndex]!++;
+    if (deferred !== undefined) deferred.push([resource, start.decision]);
+    else ops |= apply(resource, rule, state, resource);
+  }
+  ops |= walkPlan(plan, start, start.decision, resource, resource, state, deferred);
+  if (deferred !== undefined) {
+    // Stable: within a rule, nodes keep the walk's (document) order.
+    deferred.sort((a, b) => a[1] - b[1]);
+    for (const [node, slot] of deferred) ops |= apply(node, plan.rules[slot]!.rule, state, resource);
+  }
+  return ops;
+}
+
 function processResource(resource: FNode, profile: CompiledProfile, state: RunState): number {
   const rules = profile.rulesFor(resource.type);
   if (rules.length === 0) return 0;
+  const plan = state.general ? undefined : profile.planFor(resource.type);
+  if (plan !== undefined) return processPlanned(resource, plan, state);
   const index = profile.usesIndex(resource.type) ? buildIndex(resource, profile.indexTypes, profile.indexNames) : undefined;
   let ops = 0;
   for (const rule of rules) {
@@ -132,9 +203,7 @@ function processResource(resource: FNode, profile: CompiledProfile, state: RunSt
         ops |= processRecursive(match, fn, rule, state);
       }
     } catch (error) {
-      if (error instanceof DeidProcessingError) throw error;
-      // Never pass on the underlying message: FHIRPath errors quote values.
-      throw new DeidProcessingError(`rule ${rule.index + 1} (${rule.path}) failed on a ${resource.type}`);
+      failed(rule, resource, error);
     }
   }
   return ops;
@@ -164,6 +233,7 @@ export function runProfile(profile: CompiledProfile, root: FNode, options: RunOp
     hash: memoised(hmacFor(params.cryptoHashKey)),
     changed: new Int32Array(METHODS.length),
     root,
+    general: options.general === true,
   };
   visit(root, profile, state);
   const methods: Record<string, number> = {};

@@ -1,6 +1,7 @@
 /** Types shared by the engine's profile compiler, methods and runner. */
 import type { NodeQuery, ValueExpression } from './fhirpath-bridge.js';
 import type { FNode } from './node.js';
+import type { ResourcePlan } from './plan.js';
 import type { Selector } from './selector.js';
 
 export type Method = 'keep' | 'redact' | 'dateShift' | 'cryptoHash' | 'encrypt' | 'substitute' | 'perturb' | 'generalize';
@@ -79,6 +80,8 @@ export interface CompiledProfile {
   rulesFor(resourceType: string): readonly CompiledRule[];
   /** Whether any of those rules selects through the nodesByType/nodesByName index. */
   usesIndex(resourceType: string): boolean;
+  /** The compiled one-walk form of those rules, if they allow it (plan.ts). */
+  planFor(resourceType: string): ResourcePlan | undefined;
 }
 
 /** Keys and settings in force for one run. */
@@ -97,6 +100,8 @@ export interface RunState {
   readonly changed: Int32Array;
   /** The top-level node of the run (the Bundle or single resource). */
   readonly root: FNode;
+  /** Rule by rule only, no plans. */
+  readonly general: boolean;
 }
 
 export type MethodFn = (node: FNode, rule: CompiledRule, state: RunState) => number;

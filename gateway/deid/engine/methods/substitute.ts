@@ -4,7 +4,7 @@
  * replaced or removed. The whole substituted fragment then counts as processed.
  */
 import { DeidProcessingError } from '../errors.js';
-import { cloneInto, elementLike, locationOf, makeNode, type FNode, type Primitive } from '../node.js';
+import { cloneInto, elementLike, locationOf, makeNode, regroup, type FNode, type Primitive } from '../node.js';
 import { Op, type MethodFn } from '../types.js';
 
 const NUMERIC = new Set(['decimal', 'integer', 'positiveInt', 'unsignedInt']);
@@ -62,6 +62,7 @@ function substituteNode(node: FNode, replacement: FNode, keep: ReadonlySet<FNode
     }
     while (i < targets.length) node.children.push(cloneInto(targets[i++]!, node));
   }
+  regroup(node);
   for (const child of node.children.filter((c) => !names.includes(c.name))) {
     if (child.visited) continue;
     if (keep.has(child)) substituteNode(child, EMPTY, keep);
