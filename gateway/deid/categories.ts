@@ -37,37 +37,26 @@ export function isConsented(resourceType: string, categories: ReadonlySet<DataCa
   return category !== undefined && categories.has(category);
 }
 
-const FREE_TEXT_TYPES = new Set(['Narrative', 'Annotation', 'Attachment']);
+/** The element types that carry free text: narratives, annotations (notes), attachments (documents). */
+export const FREE_TEXT_TYPES: ReadonlySet<string> = new Set(['Narrative', 'Annotation', 'Attachment']);
 
-/** Removes narratives, annotations and attachments below `node` (not entering nested resources). Returns how many. */
-export function dropFreeText(node: FNode): number {
-  let dropped = 0;
-  const kept: FNode[] = [];
-  for (const child of node.children) {
-    if (!child.resource && FREE_TEXT_TYPES.has(child.type)) {
-      dropped++;
-      continue;
-    }
-    if (!child.resource && child.children.length > 0) dropped += dropFreeText(child);
-    kept.push(child);
-  }
-  node.children = kept;
-  return dropped;
+function detach(node: FNode): void {
+  const parent = node.parent;
+  if (parent !== null) parent.children = parent.children.filter((c) => c !== node);
 }
 
-/** Text attachments can be scrubbed; anything else (PDF, images) cannot, so it is dropped even with notes. */
-export function dropUnscrubbableAttachments(node: FNode): number {
+/**
+ * Without `notes`, every free-text element goes; with it, attachments that cannot be scrubbed (PDF,
+ * images: anything but plain text) still go. `found` are the free-text nodes the parser collected.
+ * Returns how many were removed.
+ */
+export function dropFreeText(found: readonly FNode[], notesConsented: boolean): number {
   let dropped = 0;
-  const kept: FNode[] = [];
-  for (const child of node.children) {
-    if (!child.resource && child.type === 'Attachment' && !isTextAttachment(child)) {
-      dropped++;
-      continue;
-    }
-    if (!child.resource && child.children.length > 0) dropped += dropUnscrubbableAttachments(child);
-    kept.push(child);
+  for (const node of found) {
+    if (notesConsented && (node.type !== 'Attachment' || isTextAttachment(node))) continue;
+    detach(node);
+    dropped++;
   }
-  node.children = kept;
   return dropped;
 }
 

@@ -7,7 +7,7 @@
  * the profile then decides, element by element, what else goes.
  */
 import { InvalidInput } from '../errors.js';
-import { dropFreeText, dropUnscrubbableAttachments, isConsented } from './categories.js';
+import { dropFreeText, FREE_TEXT_TYPES, isConsented } from './categories.js';
 import { DeidProcessingError } from './engine/errors.js';
 import { emptyResource } from './engine/labels.js';
 import { pruneEmpty, resourceFromJson, toJson, type FNode, type ParseStats } from './engine/node.js';
@@ -18,13 +18,14 @@ import { pseudonymisePatient } from './patient.js';
 import { setPolicyNumber } from './policy.js';
 import { rewriteReferences, targetsOf, type EntryKey } from './references.js';
 import { Scrubber } from './scrub-text.js';
-import { containedOf, entryResources } from './tree.js';
+import { entryResources } from './tree.js';
 import { DATA_CATEGORIES, type DataCategory, type DeidContext, type DeidReport } from './types.js';
 
 type Json = Record<string, unknown>;
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const IDENTIFIER_TYPES: ReadonlySet<string> = new Set(['Identifier']);
+// Collected while parsing: identifiers (known values) and free-text elements (pruned by consent).
+const COLLECTED_TYPES: ReadonlySet<string> = new Set(['Identifier', ...FREE_TEXT_TYPES]);
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -83,9 +84,11 @@ export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: 
   const submitted = entriesOf(input);
   const targets = targetsOf(submitted);
   const subject = subjectOf(submitted, targets);
-  const stats: ParseStats = { unknownElements: 0, collectTypes: IDENTIFIER_TYPES, collected: [] };
+  const collected: FNode[] = [];
+  const stats: ParseStats = { unknownElements: 0, collectTypes: COLLECTED_TYPES, collected };
   const root = resourceFromJson(input, stats);
-  const detectOptions = detectOptionsFor(identifierValues(stats.collected ?? []), subject?.json, ctx.hospitalIdentifierSystems ?? []);
+  const identifiers = collected.filter((node) => node.type === 'Identifier');
+  const detectOptions = detectOptionsFor(identifierValues(identifiers), subject?.json, ctx.hospitalIdentifierSystems ?? []);
   const methods: Record<string, number> = {};
   const resourcesDropped: Record<string, number> = {};
 
@@ -106,20 +109,18 @@ export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: 
     return keep;
   });
   const kept = new Set<string>();
-  let freeText = 0;
   for (const resource of entryResources(root)) {
-    resource.children = resource.children.filter((c) => {
-      if (!c.resource || (c.type !== 'Patient' && isConsented(c.type, categories))) return true;
-      add(resourcesDropped, c.type);
-      return false;
-    });
-    for (const r of [resource, ...containedOf(resource)]) {
-      freeText += categories.has('notes') ? dropUnscrubbableAttachments(r) : dropFreeText(r);
+    if (resource.children.some((c) => c.resource)) {
+      resource.children = resource.children.filter((c) => {
+        if (!c.resource || (c.type !== 'Patient' && isConsented(c.type, categories))) return true;
+        add(resourcesDropped, c.type);
+        return false;
+      });
     }
     const id = resource.children.find((c) => c.name === 'id')?.value;
     if (typeof id === 'string') kept.add(`${resource.type}/${id}`);
   }
-  add(methods, 'free-text-dropped', freeText);
+  add(methods, 'free-text-dropped', dropFreeText(collected.filter((node) => FREE_TEXT_TYPES.has(node.type)), categories.has('notes')));
 
   // rewriteReferences, pseudonymisePatient, setPolicyNumber: protected from the profile and the scrubber.
   const references = rewriteReferences(root, {

@@ -61,7 +61,7 @@ function testable(pattern: RegExp): RegExp {
 export class Scrubber {
   readonly counts: Record<string, number> = {};
   private readonly known: string[];
-  private readonly firstCharacters: Set<string>;
+  private readonly firstCharacters: RegExp | undefined;
   private readonly patterns: RegExp[];
 
   constructor(
@@ -69,21 +69,15 @@ export class Scrubber {
     private readonly skip: ReadonlySet<FNode>,
   ) {
     this.known = (options.known?.values ?? []).map((value) => value.toLowerCase()).filter((value) => value.length > 0);
-    this.firstCharacters = new Set(this.known.map((value) => String.fromCodePoint(value.codePointAt(0)!)));
+    const firsts = new Set(this.known.map((value) => String.fromCodePoint(value.codePointAt(0)!)));
+    this.firstCharacters = firsts.size === 0 ? undefined : new RegExp(`[${[...firsts].map((c) => c.replace(/[\\\]\[^-]/g, '\\$&')).join('')}]`, 'u');
     this.patterns = (options.recordNumberPatterns ?? []).map(testable);
   }
 
   private mayHoldKnownValue(text: string): boolean {
-    if (this.known.length === 0) return false;
+    if (this.firstCharacters === undefined) return false;
     const lower = text.toLowerCase();
-    let candidate = false;
-    for (let i = 0; i < lower.length && !candidate; i++) {
-      const code = lower.charCodeAt(i);
-      // Known values start with BMP characters or surrogate pairs; test the whole code point.
-      const character = code >= 0xd800 && code <= 0xdbff ? lower.slice(i, i + 2) : lower[i]!;
-      candidate = this.firstCharacters.has(character);
-    }
-    if (!candidate) return false;
+    if (!this.firstCharacters.test(lower)) return false;
     for (const value of this.known) if (lower.includes(value)) return true;
     return false;
   }

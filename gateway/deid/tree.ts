@@ -51,10 +51,3 @@ export function entryResources(bundle: FNode): FNode[] {
   }
   return out;
 }
-
-/** A resource's contained resources. */
-export function containedOf(resource: FNode): FNode[] {
-  const out: FNode[] = [];
-  for (const c of resource.children) if (c.resource) out.push(c);
-  return out;
-}
