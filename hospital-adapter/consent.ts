@@ -15,9 +15,12 @@ export const CATEGORY_BY_NAME: Record<string, DataCategory> = {
   notes: DataCategory.DATA_CATEGORY_NOTES,
 };
 
-async function gatewayJwks(session: HospitalSession) {
-  const directory = await unaryCall(session.clients.directory, session.clients.directory.getJwks, {});
-  return JSON.parse(directory.jwksJson);
+/** The gateway's signed receipt must name us and the gateway, or the grant is not reported done. */
+async function checkReceipt(session: HospitalSession, receipt: string): Promise<void> {
+  await verifyConsentReceipt(receipt, session.gatewayJwks, {
+    audience: session.identity.party.uri,
+    issuer: session.gatewayUri,
+  });
 }
 
 /** Grants a consent and checks the gateway's signed receipt before reporting success. */
@@ -26,10 +29,7 @@ export async function grantConsent(
   request: { idempotencyKey: string; patientNationalId: string; terms: ConsentTerms },
 ): Promise<GrantConsentResponse> {
   const response = await unaryCall(session.clients.consent, session.clients.consent.grantConsent, request);
-  await verifyConsentReceipt(response.receipt, await gatewayJwks(session), {
-    audience: session.identity.party.uri,
-    issuer: session.gatewayUri,
-  });
+  await checkReceipt(session, response.receipt);
   return response;
 }
 
@@ -38,9 +38,6 @@ export async function revokeConsent(
   request: { idempotencyKey: string; consentId: string },
 ): Promise<RevokeConsentResponse> {
   const response = await unaryCall(session.clients.consent, session.clients.consent.revokeConsent, request);
-  await verifyConsentReceipt(response.receipt, await gatewayJwks(session), {
-    audience: session.identity.party.uri,
-    issuer: session.gatewayUri,
-  });
+  await checkReceipt(session, response.receipt);
   return response;
 }

@@ -1,0 +1,41 @@
+/**
+ * Opening a party's session with the gateway: load the party's own identity folder, dial with mutual TLS,
+ * and check that the gateway presents the exchange's gateway identity before anything is sent. Shared by
+ * every party's tool (hospital, insurer, regulator).
+ */
+import type { JSONWebKeySet } from 'jose';
+import { loadPartyIdentity, type PartyIdentity } from '../keys/exchange/load.js';
+import { partyUri, type Role } from '../keys/identity.js';
+import { connectGateway, unaryCall, type GatewayClients } from './connect.js';
+
+export interface PartySession {
+  identity: PartyIdentity;
+  clients: GatewayClients;
+  /** The gateway's URI: the issuer of envelopes and receipts, the audience of what we sign. */
+  gatewayUri: string;
+  /** The gateway's public signing keys, from the directory. */
+  gatewayJwks: JSONWebKeySet;
+  close(): void;
+}
+
+export async function openPartySession(identityDir: string, role: Role, address?: string): Promise<PartySession> {
+  const identity = loadPartyIdentity(identityDir);
+  if (identity.party.role !== role) throw new Error(`this identity is not a ${role}`);
+  const clients = connectGateway(address ?? identity.gateway, identity.tls);
+  try {
+    const directory = await unaryCall(clients.directory, clients.directory.getJwks, {});
+    if (directory.issuer !== partyUri(identity.party.trustDomain, 'gateway', 'gateway')) {
+      throw new Error('the gateway does not present the expected identity');
+    }
+    return {
+      identity,
+      clients,
+      gatewayUri: directory.issuer,
+      gatewayJwks: JSON.parse(directory.jwksJson) as JSONWebKeySet,
+      close: () => clients.close(),
+    };
+  } catch (error) {
+    clients.close();
+    throw error;
+  }
+}
