@@ -130,7 +130,7 @@ export async function adjudicateAndDecide(
   const draft = await adjudicatorOf(rules)({ transferId: received.transferId, claims: received.claims, bundle: received.bundle });
   const subject = { transferId: received.transferId, submissionId: received.claims.hdx.submission, envelope: received.envelope };
   const { decisionId, jws } = await signDraft(session, subject, draft);
-  if (options.inbox) writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
+  if (options.inbox) await writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
   return send(session, received.transferId, decisionId, draft.outcome, jws, options.inbox);
 }
 
@@ -145,7 +145,7 @@ async function send(
   const response = await submitSignedDecision(session, decisionId, jws);
   const decided = { transferId, decisionId, outcome, jws, response };
   if (inbox) {
-    writeDurably(
+    await writeDurably(
       join(inbox, `${transferId}${DONE}`),
       JSON.stringify({ transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed }, null, 2),
     );

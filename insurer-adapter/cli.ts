@@ -16,9 +16,10 @@ export function registerInsurerCommands(program: Command): void {
     .option('--max <n>', 'stop after this many transfers', '0')
     .option('--follow', 'keep waiting for new transfers (Ctrl-C to stop)')
     .option('--lease-seconds <n>', 'lease to ask for', '0')
+    .option('--concurrency <n>', 'transfers received (and decided) at once', '8')
     .option('--adjudicate <module>', 'rules module (exports adjudicate): decide each transfer, sign and submit the decision')
     .option('--json', 'one JSON object per transfer (and per decision)')
-    .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; adjudicate?: string; json?: boolean }) => {
+    .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; concurrency: string; adjudicate?: string; json?: boolean }) => {
       const rules = opts.adjudicate ? await loadAdjudicator(opts.adjudicate) : undefined;
       const session = await openInsurerSession(opts.identity, opts.gateway);
       const abort = new AbortController();
@@ -39,7 +40,7 @@ export function registerInsurerCommands(program: Command): void {
         }
       };
       try {
-        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), signal: abort.signal, onOutcome };
+        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), concurrency: Number(opts.concurrency), signal: abort.signal, onOutcome };
         const { pulled, decided } = rules
           ? await pullAndDecide(session, { ...pull, rules, onDecision })
           : { pulled: await pullTransfers(session, pull), decided: [] as DecideOutcome[] };

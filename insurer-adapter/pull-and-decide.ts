@@ -12,7 +12,7 @@ export type { DecideOutcome };
 
 export interface PullAndDecideOptions extends PullOptions {
   rules: Adjudicator | RulesModule;
-  /** Decisions in flight at once (default 8). */
+  /** Transfers received, and decisions in flight, at once (default 8 each). */
   concurrency?: number;
   onDecision?: (outcome: DecideOutcome) => void;
 }
@@ -40,6 +40,7 @@ export async function pullAndDecide(
   };
   const pulled = await pullTransfers(session, {
     ...options,
+    concurrency: limit,
     onOutcome: async (outcome) => {
       await options.onOutcome?.(outcome);
       if (!outcome.ok) return;

@@ -4,7 +4,9 @@
  * bundle and claims durably, and only then acknowledge with a signed receipt. A transfer that fails any
  * step is not written and not acknowledged (the gateway will offer it again; we report it).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envelopeDigestOf, signReceipt } from '../keys/formats/receipt.js';
 import { openPayload } from '../keys/formats/payload.js';
@@ -22,17 +24,20 @@ export interface Received {
   envelope: string;
 }
 
-/** Writes a file so that it is either wholly there or not at all, and survives a crash once returned. */
-export function writeDurably(path: string, data: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temp, 'w', 0o600);
+/**
+ * Writes a file so that it is either wholly there or not at all, and survives a crash once resolved.
+ * Asynchronous: the fsync runs in libuv's pool, so transfers received at once overlap their disk waits.
+ */
+export async function writeDurably(path: string, data: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
+  const handle = await open(temp, 'w', 0o600);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
+    await handle.writeFile(data);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
-  renameSync(temp, path);
+  await rename(temp, path);
 }
 
 export async function verifyAndOpen(session: InsurerSession, transfer: Transfer) {
@@ -52,8 +57,10 @@ export async function receiveTransfer(session: InsurerSession, transfer: Transfe
   const { claims, bundle } = await verifyAndOpen(session, transfer);
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
-  writeDurably(bundlePath, JSON.stringify(bundle, null, 2));
-  writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2));
+  await Promise.all([
+    writeDurably(bundlePath, JSON.stringify(bundle, null, 2)),
+    writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2)),
+  ]);
   await acknowledge(session, transfer);
   return { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
 }
