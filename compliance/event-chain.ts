@@ -3,8 +3,7 @@
  * to its predecessor's leaf hash, matches the leaf hash the gateway stored for it, and feeds the RFC 9162
  * root. `verify`, `export` and the bench all walk the log through this one class.
  */
-import { leafHash } from '../keys/transparency/index.js';
-import { EventMalformed, loggedEventFrom, type LoggedEvent } from './audit-event.js';
+import { hash } from 'node:crypto';
 import { RootAccumulator } from './root-accumulator.js';
 
 /** The log does not hold together at `seq`. */
@@ -16,9 +15,30 @@ export class ChainBreak extends Error {
   }
 }
 
+export type BreakKind = 'missing' | 'json' | 'position' | 'link' | 'stored';
+
+/** What to say when event `seq` fails a check; a broken link is reported at `seq - 1`. */
+export function breakMessage(kind: BreakKind, seq: number): string {
+  switch (kind) {
+    case 'missing':
+      return `event ${seq} is missing`;
+    case 'json':
+      return `event ${seq} is not JSON`;
+    case 'position':
+      return `event ${seq} claims another position`;
+    case 'link':
+      // Event seq-1 no longer hashes to what event seq recorded: one of the two was altered.
+      return `the hash chain breaks at event ${seq - 1}: it no longer matches what event ${seq} recorded`;
+    case 'stored':
+      return `the hash chain breaks at event ${seq}: its stored leaf hash does not match its content`;
+  }
+}
+
 export class EventChain {
   private readonly acc = new RootAccumulator();
   private prev = '';
+  /** Scratch space for 0x00 || event bytes, grown as needed: one allocation for the whole walk. */
+  private scratch = Buffer.alloc(64 * 1024);
 
   /** Events checked so far; the next must have this sequence number. */
   get size(): number {
@@ -27,36 +47,37 @@ export class EventChain {
 
   /**
    * Checks the next event. `servedSeq` is the position the gateway says it has; `storedLeaf`, if the
-   * gateway sent one, the leaf hash it keeps for it. Returns the parsed event. Throws `ChainBreak`.
+   * gateway sent one, the leaf hash it keeps for it. Returns the event as parsed JSON (not yet checked
+   * against the event schema: see `loggedEventFrom`) and its leaf hash. Throws `ChainBreak`.
    */
-  push(servedSeq: number, eventJson: string, storedLeaf?: Uint8Array): { event: LoggedEvent; leaf: Buffer } {
+  push(servedSeq: number, eventJson: string, storedLeaf?: Uint8Array): { parsed: unknown; leaf: Buffer } {
     const seq = this.acc.size;
-    if (servedSeq !== seq) throw new ChainBreak(seq, `event ${seq} is missing`);
-    const leaf = leafHash(Buffer.from(eventJson, 'utf8'));
+    if (servedSeq !== seq) throw new ChainBreak(seq, breakMessage('missing', seq));
+    const leaf = this.leafOf(eventJson);
     let parsed: unknown;
     try {
       parsed = JSON.parse(eventJson);
     } catch (cause) {
-      throw new ChainBreak(seq, `event ${seq} is not JSON`, { cause });
+      throw new ChainBreak(seq, breakMessage('json', seq), { cause });
     }
-    const claimed = (parsed as { seq?: unknown; prev?: unknown } | null) ?? {};
-    if (claimed.seq !== seq) throw new ChainBreak(seq, `event ${seq} claims another position`);
-    if (claimed.prev !== this.prev) {
-      // Event seq-1 no longer hashes to what event seq recorded: one of the two was altered.
-      throw new ChainBreak(seq - 1, `the hash chain breaks at event ${seq - 1}: it no longer matches what event ${seq} recorded`);
-    }
+    const claimed = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown; prev?: unknown }) : {};
+    if (claimed.seq !== seq) throw new ChainBreak(seq, breakMessage('position', seq));
+    if (claimed.prev !== this.prev) throw new ChainBreak(seq - 1, breakMessage('link', seq));
     if (storedLeaf !== undefined && storedLeaf.length > 0 && !leaf.equals(storedLeaf)) {
-      throw new ChainBreak(seq, `the hash chain breaks at event ${seq}: its stored leaf hash does not match its content`);
-    }
-    let event: LoggedEvent;
-    try {
-      event = loggedEventFrom(parsed);
-    } catch (cause) {
-      throw new ChainBreak(seq, `event ${seq} is malformed: ${(cause as EventMalformed).message}`, { cause });
+      throw new ChainBreak(seq, breakMessage('stored', seq));
     }
     this.acc.push(leaf);
     this.prev = leaf.toString('base64');
-    return { event, leaf };
+    return { parsed, leaf };
+  }
+
+  /** SHA-256(0x00 || UTF-8 of the event), as `leafHash`, without a buffer per event. */
+  private leafOf(eventJson: string): Buffer {
+    const max = 1 + eventJson.length * 3;
+    if (this.scratch.length < max) this.scratch = Buffer.alloc(max);
+    this.scratch[0] = 0x00;
+    const written = this.scratch.write(eventJson, 1, 'utf8');
+    return hash('sha256', this.scratch.subarray(0, 1 + written), 'buffer');
   }
 
   root(): Buffer {

@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { verifyCheckpoint, type Checkpoint } from '../keys/transparency/index.js';
 import { unaryCall } from '../proto/connect.js';
+import { loggedEventFrom, type LoggedEvent } from './audit-event.js';
 import { ChainBreak, EventChain } from './event-chain.js';
 import { eventPages, PAGE_SIZE } from './event-pages.js';
 import { toFhirAuditEvent, type FhirMappingOptions } from './fhir-audit-event.js';
@@ -47,6 +48,15 @@ class StepFailure extends Error {
   }
 }
 
+/** The event's schema, checked only where it is used (the FHIR mapping). */
+function eventAt(seq: number, parsed: unknown): LoggedEvent {
+  try {
+    return loggedEventFrom(parsed);
+  } catch (error) {
+    throw new StepFailure('event schema', `event ${seq} is malformed: ${(error as Error).message}`);
+  }
+}
+
 export function isExportFormat(value: unknown): value is ExportFormat {
   return typeof value === 'string' && (EXPORT_FORMATS as readonly string[]).includes(value);
 }
@@ -77,8 +87,8 @@ export async function exportLog(session: ComplianceSession, options: ExportOptio
       for await (const page of eventPages(session, 0, checkpoint.size, options.pageSize ?? PAGE_SIZE)) {
         let chunk = '';
         for (const served of page) {
-          const { event, leaf } = chain.push(served.seq, served.eventJson, served.leafHash);
-          chunk += options.format === 'jsonl' ? `${served.eventJson}\n` : `${JSON.stringify(toFhirAuditEvent(event, leaf, mapping))}\n`;
+          const { parsed, leaf } = chain.push(served.seq, served.eventJson, served.leafHash);
+          chunk += options.format === 'jsonl' ? `${served.eventJson}\n` : `${JSON.stringify(toFhirAuditEvent(eventAt(served.seq, parsed), leaf, mapping))}\n`;
         }
         if (!options.out.write(chunk)) await once(options.out, 'drain');
         exported = chain.size;

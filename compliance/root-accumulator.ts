@@ -14,7 +14,18 @@ export class RootAccumulator {
   }
 
   push(leafHash: Buffer): void {
-    let entry = { size: 1, hash: leafHash };
+    this.pushSubtree(leafHash, 1);
+  }
+
+  /**
+   * Adds the root of a perfect subtree of `size` leaves (a power of two) that starts at the current
+   * size, which must be a multiple of `size`: the same as pushing its leaves one by one.
+   */
+  pushSubtree(hash: Buffer, size: number): void {
+    if (!Number.isSafeInteger(size) || size < 1 || !Number.isInteger(Math.log2(size)) || this.count % size !== 0) {
+      throw new TypeError('a subtree must be a power of two in size and aligned to it');
+    }
+    let entry = { size, hash };
     let top = this.stack[this.stack.length - 1];
     while (top && top.size === entry.size) {
       this.stack.pop();
@@ -22,7 +33,7 @@ export class RootAccumulator {
       top = this.stack[this.stack.length - 1];
     }
     this.stack.push(entry);
-    this.count += 1;
+    this.count += size;
   }
 
   root(): Buffer {

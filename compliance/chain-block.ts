@@ -1,0 +1,96 @@
+/**
+ * One block of consecutive events checked on its own — positions, JSON, the hash chain inside the
+ * block, the stored leaf hashes — returning its leaves (and, for an aligned power-of-two block, its
+ * Merkle subtree root). Pure and synchronous, so it runs the same in a worker thread or inline; the
+ * caller links blocks together (the first event's `prev`) and folds them into the root. Failure
+ * messages are exactly those of the serial `EventChain`.
+ */
+import { hash } from 'node:crypto';
+import { breakMessage, type BreakKind } from './event-chain.js';
+
+export interface BlockInput {
+  start: number;
+  /** The sequence numbers the gateway served, in order. */
+  seqs: number[];
+  events: string[];
+  /** The leaf hashes the gateway stored, 32 bytes per event, contiguous (transferable to a worker). */
+  stored: Uint8Array;
+  /** Per event: 0 no stored leaf was sent, 1 one was (in `stored`), 2 one was but not 32 bytes. */
+  storedKind: Uint8Array;
+}
+
+export interface BlockBreak {
+  /** The sequence number to report (`firstBreak`). */
+  seq: number;
+  message: string;
+  /** Whether this check comes before the link to the previous event in the serial order. */
+  beforeLink: boolean;
+}
+
+export interface BlockResult {
+  start: number;
+  count: number;
+  /** The `prev` the first event claims (to link to the previous block). */
+  firstPrev: unknown;
+  /** `count` leaf hashes, 32 bytes each. */
+  leaves: Uint8Array;
+  /** The subtree root when `count` is a power of two and `start` a multiple of it. */
+  subtreeRoot?: Uint8Array;
+  error?: BlockBreak;
+}
+
+const NODE = 0x01;
+
+export function checkBlock(input: BlockInput): BlockResult {
+  const { start, seqs, events, stored, storedKind } = input;
+  const count = events.length;
+  const leaves = new Uint8Array(count * 32);
+  let scratch = Buffer.alloc(64 * 1024);
+  let firstPrev: unknown;
+  let prevB64 = '';
+  const fail = (kind: BreakKind, seq: number): BlockResult => {
+    const at = kind === 'link' ? seq - 1 : seq;
+    return { start, count, firstPrev, leaves, error: { seq: at, message: breakMessage(kind, seq), beforeLink: kind === 'missing' || kind === 'json' || kind === 'position' } };
+  };
+  for (let i = 0; i < count; i++) {
+    const seq = start + i;
+    const json = events[i]!;
+    if (seqs[i] !== seq) return fail('missing', seq);
+    const max = 1 + json.length * 3;
+    if (scratch.length < max) scratch = Buffer.alloc(max);
+    scratch[0] = 0x00;
+    const written = scratch.write(json, 1, 'utf8');
+    const leaf = hash('sha256', scratch.subarray(0, 1 + written), 'buffer');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      return fail('json', seq);
+    }
+    const claimed = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown; prev?: unknown }) : {};
+    if (claimed.seq !== seq) return fail('position', seq);
+    if (i === 0) firstPrev = claimed.prev;
+    else if (claimed.prev !== prevB64) return fail('link', seq);
+    const kind = storedKind[i];
+    if (kind === 2 || (kind === 1 && !leaf.equals(stored.subarray(i * 32, i * 32 + 32)))) return fail('stored', seq);
+    leaves.set(leaf, i * 32);
+    prevB64 = leaf.toString('base64');
+  }
+  const result: BlockResult = { start, count, firstPrev, leaves };
+  if (count > 0 && (count & (count - 1)) === 0 && start % count === 0) result.subtreeRoot = subtreeRoot(leaves, count);
+  return result;
+}
+
+/** Root of a perfect tree over `count` (a power of two) leaves, reduced in place. */
+function subtreeRoot(leaves: Uint8Array, count: number): Uint8Array {
+  const level = Buffer.from(leaves);
+  const pair = Buffer.alloc(65);
+  pair[0] = NODE;
+  for (let n = count; n > 1; n /= 2) {
+    for (let i = 0; i < n / 2; i++) {
+      level.copy(pair, 1, i * 64, i * 64 + 64);
+      hash('sha256', pair, 'buffer').copy(level, i * 32);
+    }
+  }
+  return new Uint8Array(level.subarray(0, 32));
+}

@@ -1,0 +1,130 @@
+/**
+ * The serial `EventChain` check spread over worker threads: events are cut into aligned blocks of
+ * 4,096, each block is checked on its own (`chain-block.ts`: positions, JSON, links inside the block,
+ * stored leaves, its subtree root) by the next free worker, and the results are taken back in order —
+ * linking each block's first event to the previous block's last leaf and folding the subtree roots into
+ * the RFC 9162 root. Same verdicts and messages as `EventChain`; the first failure in log order wins.
+ * At most two blocks per worker are in flight, so memory stays flat on any log size.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkBlock, type BlockInput, type BlockResult } from './chain-block.js';
+import { ChainBreak, breakMessage } from './event-chain.js';
+import { RootAccumulator } from './root-accumulator.js';
+
+export const BLOCK = 4_096;
+
+export interface ServedEvent {
+  seq: number;
+  eventJson: string;
+  leafHash?: Uint8Array;
+}
+
+export class ParallelEventChain {
+  private readonly acc = new RootAccumulator();
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: unknown) => void }>();
+  private readonly inFlight: Array<Promise<BlockResult>> = [];
+  private buffer: BlockInput;
+  private nextId = 0;
+  private nextWorker = 0;
+  private dispatched = 0;
+  private lastLeaf = '';
+  private closed = false;
+  private readonly block: number;
+
+  /** `workers: 0` checks every block inline, on this thread; `block` (a power of two) is for tests. */
+  constructor(options: { workers?: number; block?: number } = {}) {
+    this.block = options.block ?? BLOCK;
+    if (!Number.isInteger(Math.log2(this.block))) throw new TypeError('block must be a power of two');
+    this.buffer = this.emptyBlock(0);
+    const count = options.workers ?? availableParallelism();
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL('./chain-worker-entry.mjs', import.meta.url));
+      worker.on('message', ({ id, result }: { id: number; result: BlockResult }) => {
+        const w = this.waiting.get(id);
+        this.waiting.delete(id);
+        w?.resolve(result);
+      });
+      worker.on('error', (error) => {
+        for (const w of this.waiting.values()) w.reject(error);
+        this.waiting.clear();
+      });
+      this.workers.push(worker);
+    }
+  }
+
+  /** Events checked and folded into the root so far. */
+  get size(): number {
+    return this.acc.size;
+  }
+
+  /** Adds served events in order. Throws `ChainBreak` for the first failure found so far. */
+  async push(events: readonly ServedEvent[]): Promise<void> {
+    for (const e of events) {
+      const i = this.buffer.events.length;
+      this.buffer.seqs.push(e.seq);
+      this.buffer.events.push(e.eventJson);
+      const stored = e.leafHash;
+      if (stored !== undefined && stored.length > 0) {
+        // Copied into one contiguous buffer: a Buffer from SQLite is often a view of a larger pool,
+        // and posting views would copy their whole pools to the worker.
+        if (stored.length === 32) {
+          this.buffer.stored.set(stored, i * 32);
+          this.buffer.storedKind[i] = 1;
+        } else this.buffer.storedKind[i] = 2;
+      }
+      if (this.buffer.events.length === this.block) await this.dispatch();
+    }
+  }
+
+  /** Checks what is left and returns the root of everything pushed. Throws `ChainBreak`. */
+  async finish(): Promise<Buffer> {
+    try {
+      if (this.buffer.events.length > 0) await this.dispatch();
+      while (this.inFlight.length > 0) this.fold(await this.inFlight.shift()!);
+      return this.acc.root();
+    } finally {
+      this.close();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.workers) void w.terminate();
+  }
+
+  private async dispatch(): Promise<void> {
+    const block = this.buffer;
+    this.dispatched += block.events.length;
+    this.buffer = this.emptyBlock(this.dispatched);
+    this.inFlight.push(this.check(block));
+    // Bound memory: fold the oldest results once two blocks per worker are out.
+    while (this.inFlight.length > Math.max(1, this.workers.length * 2)) this.fold(await this.inFlight.shift()!);
+  }
+
+  private emptyBlock(start: number): BlockInput {
+    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block) };
+  }
+
+  private check(block: BlockInput): Promise<BlockResult> {
+    if (this.workers.length === 0) return Promise.resolve(checkBlock(block));
+    const id = this.nextId++;
+    const worker = this.workers[this.nextWorker++ % this.workers.length]!;
+    const result = new Promise<BlockResult>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    result.catch(() => undefined);
+    worker.postMessage({ id, block }, [block.stored.buffer as ArrayBuffer, block.storedKind.buffer as ArrayBuffer]);
+    return result;
+  }
+
+  private fold(result: BlockResult): void {
+    const { start, error } = result;
+    if (error && error.seq <= start && error.beforeLink) throw new ChainBreak(error.seq, error.message);
+    if (result.count > 0 && result.firstPrev !== this.lastLeaf) throw new ChainBreak(start - 1, breakMessage('link', start));
+    if (error) throw new ChainBreak(error.seq, error.message);
+    if (result.subtreeRoot) this.acc.pushSubtree(Buffer.from(result.subtreeRoot), result.count);
+    else for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
+    if (result.count > 0) this.lastLeaf = Buffer.from(result.leaves.subarray((result.count - 1) * 32)).toString('base64');
+  }
+}
