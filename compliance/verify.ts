@@ -43,14 +43,32 @@ export interface VerifyReport {
 }
 
 class StepFailure extends Error {
-  constructor(readonly step: string, message: string, readonly firstBreak?: number) {
-    super(`${step}: ${message}`);
+  constructor(readonly step: string, message: string, readonly firstBreak?: number, options?: { cause?: unknown }) {
+    super(`${step}: ${message}`, options);
   }
 }
 
+/** The officer's saved state, checked as untrusted input (it is a file anyone with access could edit). */
 export function readState(path: string): SavedState | undefined {
   if (!existsSync(path)) return undefined;
-  return JSON.parse(readFileSync(path, 'utf8')) as SavedState;
+  let state: Partial<SavedState>;
+  try {
+    state = JSON.parse(readFileSync(path, 'utf8')) as Partial<SavedState>;
+  } catch (cause) {
+    throw new StepFailure('saved state', `${path} is not JSON`, undefined, { cause });
+  }
+  const root = typeof state?.rootHash === 'string' ? Buffer.from(state.rootHash, 'base64') : undefined;
+  if (
+    typeof state?.origin !== 'string' ||
+    typeof state.treeSize !== 'number' ||
+    !Number.isSafeInteger(state.treeSize) ||
+    state.treeSize < 0 ||
+    root?.length !== 32 ||
+    root.toString('base64') !== state.rootHash
+  ) {
+    throw new StepFailure('saved state', `${path} is not a saved checkpoint`);
+  }
+  return state as SavedState;
 }
 
 function saveState(path: string, state: SavedState): void {

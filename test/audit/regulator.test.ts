@@ -192,6 +192,20 @@ describe('evidence for one transfer', () => {
   });
 });
 
+describe('the officer’s saved state', () => {
+  it('is read as untrusted: a damaged file fails the run, naming it, and is not overwritten', async () => {
+    const { verifyLog } = await import('../../compliance/verify.js');
+    const path = join(ex.root, 'damaged-state.json');
+    for (const text of ['{', JSON.stringify({ origin: 'hdx.local/audit/v1', treeSize: 3, rootHash: 'AAAA' })]) {
+      writeFileSync(path, text);
+      const report = await verifyLog(s.regulator, { statePath: path, full: false, sample: 2 });
+      expect(report.ok).toBe(false);
+      expect(report.failure).toMatch(/^saved state: /);
+      expect(readFileSync(path, 'utf8')).toBe(text);
+    }
+  });
+});
+
 describe('inclusion proofs for a third party', () => {
   it('prove → check-proof round trip, and every tampering fails', async () => {
     const seq = parse((await allEvents(s.regulator)).find((e) => e.eventJson.includes('"transfer.create"'))!).seq;
