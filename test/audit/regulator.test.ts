@@ -384,6 +384,18 @@ describe('the CLI', () => {
     expect(bad.out).toMatch(/✗ receipt signature: /);
   });
 
+  it('audit query --patient-id-file: the patient’s transfers, recipients and consents, as JSON Lines', async () => {
+    const t = withPingan();
+    const idFile = join(ex.root, 'patient-id.txt');
+    writeFileSync(idFile, `${t.nationalId}\n`, { mode: 0o600 });
+    const run = await hdx('audit', 'query', '--identity', identity(), '--gateway', gw.address, '--patient-id-file', idFile, '--action', 'transfer.create', '--json');
+    expect(run.exitCode).toBe(0);
+    const events = run.out.trimEnd().split('\n').map((l) => JSON.parse(l) as { transfer: string; consent: string; parties: string[]; at: string });
+    const expected = traffic.transfers.filter((x) => x.nationalId === t.nationalId);
+    expect(events.map((e) => [e.transfer, e.consent, e.parties[1]]).sort()).toEqual(expected.map((x) => [x.transferId, x.consentId, x.insurerId]).sort());
+    expect(run.out).not.toContain(t.nationalId);
+  });
+
   it('audit export --format fhir --out writes the file only once the root matched', async () => {
     const file = join(ex.root, 'audit.ndjson');
     const run = await hdx('audit', 'export', '--identity', identity(), '--gateway', gw.address, '--format', 'fhir', '--out', file);
