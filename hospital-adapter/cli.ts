@@ -10,6 +10,12 @@ import { bundleFiles, PURPOSE_BY_NAME, submitFiles } from './submit.js';
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
 
+/** Midnight of the current day in China Standard Time (UTC+8, no daylight saving). */
+function startOfChinaDay(now: Date): Date {
+  const eightHours = 8 * 3600_000;
+  return new Date(Math.floor((now.getTime() + eightHours) / 86_400_000) * 86_400_000 - eightHours);
+}
+
 export function registerHospitalCommands(program: Command): void {
   const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents, receive decisions');
 
@@ -85,6 +91,7 @@ export function registerHospitalCommands(program: Command): void {
     .option('--purpose <purpose>', 'DIRECT_SETTLEMENT | CLAIM | STATISTICS', 'DIRECT_SETTLEMENT')
     .option('--categories <list>', 'comma-separated data categories', 'encounter,diagnosis,procedure,medication,lab,charges')
     .option('--hospitals <list>', 'comma-separated hospital ids (default: this hospital); "*" for any')
+    .option('--valid-from <date>', 'start of validity (ISO date or time; default: the start of today, China time, so today’s stays are covered)')
     .option('--valid-days <n>', 'validity from now, in days', '90')
     .option('--channel <channel>', 'how consent was captured', 'deposit-desk')
     .option('--notice-version <v>', 'privacy notice version shown', 'v1')
@@ -111,7 +118,7 @@ export function registerHospitalCommands(program: Command): void {
             categories,
             hospitalIds: hospitals === '*' ? [] : hospitals.split(','),
             anyHospital: hospitals === '*',
-            validFrom: now,
+            validFrom: opts.validFrom ? new Date(String(opts.validFrom)) : startOfChinaDay(now),
             validUntil: new Date(now.getTime() + Number(opts.validDays) * 86_400_000),
             capture: {
               channel: String(opts.channel),
