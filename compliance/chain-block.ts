@@ -17,6 +17,8 @@ export interface BlockInput {
   stored: Uint8Array;
   /** Per event: 0 no stored leaf was sent, 1 one was (in `stored`), 2 one was but not 32 bytes. */
   storedKind: Uint8Array;
+  /** Compute the subtree root here (else the caller does, with `subtreeRoot`). */
+  withRoot: boolean;
 }
 
 export interface BlockBreak {
@@ -77,12 +79,17 @@ export function checkBlock(input: BlockInput): BlockResult {
     prevB64 = leaf.toString('base64');
   }
   const result: BlockResult = { start, count, firstPrev, leaves };
-  if (count > 0 && (count & (count - 1)) === 0 && start % count === 0) result.subtreeRoot = subtreeRoot(leaves, count);
+  if (input.withRoot && isAlignedPerfect(start, count)) result.subtreeRoot = subtreeRoot(leaves, count);
   return result;
 }
 
-/** Root of a perfect tree over `count` (a power of two) leaves, reduced in place. */
-function subtreeRoot(leaves: Uint8Array, count: number): Uint8Array {
+/** Whether `count` leaves from `start` form one perfect subtree of the log's tree. */
+export function isAlignedPerfect(start: number, count: number): boolean {
+  return count > 0 && Number.isInteger(Math.log2(count)) && start % count === 0;
+}
+
+/** Root of a perfect tree over `count` (a power of two) leaves, reduced in a copy. */
+export function subtreeRoot(leaves: Uint8Array, count: number): Uint8Array {
   const level = Buffer.from(leaves);
   const pair = Buffer.alloc(65);
   pair[0] = NODE;

@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { checkBlock, type BlockInput, type BlockResult } from './chain-block.js';
+import { checkBlock, isAlignedPerfect, subtreeRoot, type BlockInput, type BlockResult } from './chain-block.js';
 import { ChainBreak, breakMessage } from './event-chain.js';
 import { RootAccumulator } from './root-accumulator.js';
 
@@ -37,8 +37,8 @@ export class ParallelEventChain {
   constructor(options: { workers?: number; block?: number } = {}) {
     this.block = options.block ?? BLOCK;
     if (!Number.isInteger(Math.log2(this.block))) throw new TypeError('block must be a power of two');
-    this.buffer = this.emptyBlock(0);
-    const count = options.workers ?? availableParallelism();
+    // One core stays with this thread, which fetches or reads the pages and folds the results.
+    const count = options.workers ?? Math.max(1, availableParallelism() - 1);
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL('./chain-worker-entry.mjs', import.meta.url));
       worker.on('message', ({ id, result }: { id: number; result: BlockResult }) => {
@@ -52,6 +52,7 @@ export class ParallelEventChain {
       });
       this.workers.push(worker);
     }
+    this.buffer = this.emptyBlock(0);
   }
 
   /** Events checked and folded into the root so far. */
@@ -105,7 +106,9 @@ export class ParallelEventChain {
   }
 
   private emptyBlock(start: number): BlockInput {
-    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block) };
+    // With workers, this thread computes the subtree roots: it balances the parsing and leaf hashing
+    // the workers do against the reading and folding done here.
+    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: this.workers.length === 0 };
   }
 
   private check(block: BlockInput): Promise<BlockResult> {
@@ -123,7 +126,8 @@ export class ParallelEventChain {
     if (error && error.seq <= start && error.beforeLink) throw new ChainBreak(error.seq, error.message);
     if (result.count > 0 && result.firstPrev !== this.lastLeaf) throw new ChainBreak(start - 1, breakMessage('link', start));
     if (error) throw new ChainBreak(error.seq, error.message);
-    if (result.subtreeRoot) this.acc.pushSubtree(Buffer.from(result.subtreeRoot), result.count);
+    const root = result.subtreeRoot ?? (isAlignedPerfect(start, result.count) ? subtreeRoot(result.leaves, result.count) : undefined);
+    if (root) this.acc.pushSubtree(Buffer.from(root), result.count);
     else for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
     if (result.count > 0) this.lastLeaf = Buffer.from(result.leaves.subarray((result.count - 1) * 32)).toString('base64');
   }
