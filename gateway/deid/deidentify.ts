@@ -1,5 +1,7 @@
 /**
  * One record, one insurer: the gateway's de-identification as a short list of named steps.
+ * (`deidentifyWithTree` below, on the element tree; one-pass.ts produces the same in one pass over the
+ * JSON where it can, and is tried first.)
  *   parse → pruneToConsent → rewriteReferences → pseudonymisePatient → setPolicyNumber
  *   → runProfile → scrubFreeText → write
  * The steps before the profile guarantee what the exchange promises whatever the profile says
@@ -17,6 +19,7 @@ import { detectOptionsFor, identifierValues } from './known-values.js';
 import { pseudonymisePatient } from './patient.js';
 import { setPolicyNumber } from './policy.js';
 import { rewriteReferences, targetsOf, type EntryKey } from './references.js';
+import { Bail, deidentifyOnePass } from './one-pass.js';
 import { Scrubber } from './scrub-text.js';
 import { entryResources } from './tree.js';
 import { DATA_CATEGORIES, type DataCategory, type DeidContext, type DeidReport } from './types.js';
@@ -75,15 +78,40 @@ function subjectOf(entries: readonly Entry[], targets: ReadonlyMap<string, strin
   return patients.find((patient) => patient.id !== undefined && `Patient/${patient.id}` === wanted) ?? patients[0];
 }
 
-export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: DeidContext): { bundle: Json; report: DeidReport } {
+/**
+ * Which implementation runs: `auto` tries the one-pass path and falls back to the tree; `tree` and
+ * `one-pass` force one (the latter throws `Bail` where it does not apply) — for tests.
+ */
+export type DeidPath = 'auto' | 'tree' | 'one-pass';
+
+export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: DeidContext, path: DeidPath = 'auto'): { bundle: Json; report: DeidReport } {
   const categories = checkContext(ctx);
   if (!isObject(input) || input['resourceType'] !== 'Bundle') throw new InvalidInput('the record is not a FHIR Bundle');
   if (input['entry'] !== undefined && !Array.isArray(input['entry'])) throw new InvalidInput('Bundle.entry must be a list');
-
-  // parse: the submission is read once into the element tree; the input is not modified.
   const submitted = entriesOf(input);
   const targets = targetsOf(submitted);
   const subject = subjectOf(submitted, targets);
+  if (path !== 'tree') {
+    try {
+      return deidentifyOnePass({ profile, input, ctx, categories, submitted, targets, subject });
+    } catch (error) {
+      // Whatever stops the one-pass path (the input is untouched), the tree path decides: the same
+      // output, or the error it names.
+      if (path === 'one-pass') throw error;
+      if (!(error instanceof Bail)) onePassFailures++;
+    }
+  }
+  return deidentifyWithTree(profile, input, ctx, categories, submitted, targets, subject);
+}
+
+/** Failures of the one-pass path other than `Bail` (a bug there; the tree path answered instead). */
+export let onePassFailures = 0;
+
+function deidentifyWithTree(
+  profile: CompiledProfile, input: Json, ctx: DeidContext, categories: ReadonlySet<DataCategory>, submitted: Entry[],
+  targets: Map<string, string>, subject: Entry | undefined,
+): { bundle: Json; report: DeidReport } {
+  // parse: the submission is read once into the element tree; the input is not modified.
   const collected: FNode[] = [];
   const stats: ParseStats = { unknownElements: 0, collectTypes: COLLECTED_TYPES, collected };
   const root = resourceFromJson(input, stats);

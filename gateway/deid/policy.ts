@@ -23,16 +23,9 @@ export interface PolicyOutcome {
   protectedNodes: FNode[];
 }
 
-export function setPolicyNumber(bundle: FNode, policyNumber: string, pseudonym: string): PolicyOutcome {
-  const commercial = entryResources(bundle).find((resource) => resource.type === 'Coverage' && !isSocialInsurance(resource));
-  if (commercial !== undefined) {
-    const identifier = addElement(commercial, 'identifier');
-    addElement(identifier, 'system', POLICY_NUMBER_SYSTEM);
-    addElement(identifier, 'value', policyNumber);
-    protect(identifier);
-    return { added: false, protectedNodes: [identifier] };
-  }
-  const coverage = {
+/** The minimal commercial Coverage added when the submission has none. */
+export function policyCoverageJson(policyNumber: string, pseudonym: string): Record<string, unknown> {
+  return {
     resourceType: 'Coverage',
     id: `policy-${pseudonym}`.slice(0, 64),
     identifier: [{ system: POLICY_NUMBER_SYSTEM, value: policyNumber }],
@@ -42,6 +35,18 @@ export function setPolicyNumber(bundle: FNode, policyNumber: string, pseudonym: 
     // Coverage.payor is required; the gateway does not hold the insurer's Organization resource.
     payor: [{ extension: [{ url: DATA_ABSENT, valueCode: 'unknown' }] }],
   };
+}
+
+export function setPolicyNumber(bundle: FNode, policyNumber: string, pseudonym: string): PolicyOutcome {
+  const commercial = entryResources(bundle).find((resource) => resource.type === 'Coverage' && !isSocialInsurance(resource));
+  if (commercial !== undefined) {
+    const identifier = addElement(commercial, 'identifier');
+    addElement(identifier, 'system', POLICY_NUMBER_SYSTEM);
+    addElement(identifier, 'value', policyNumber);
+    protect(identifier);
+    return { added: false, protectedNodes: [identifier] };
+  }
+  const coverage = policyCoverageJson(policyNumber, pseudonym);
   const entry = addElement(bundle, 'entry');
   entry.children.push(resourceFromJson(coverage, { unknownElements: 0 }, entry, childInfo('Bundle.entry', 'resource')));
   protect(entry);

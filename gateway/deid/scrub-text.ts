@@ -17,6 +17,8 @@ import type { FNode } from './engine/node.js';
 import { child } from './tree.js';
 
 const TEXT_TYPES = new Set(['string', 'markdown']);
+// isTextAttachment's test, for an attachment that has data.
+const TEXT_CONTENT = /^text\/(plain|markdown)\b/i;
 
 // Whether the generic detectors (no known values, no caller patterns) find anything, per text. The
 // texts themselves are not kept (they come from records): the cache is keyed by a 53-bit hash of the
@@ -86,7 +88,8 @@ export class Scrubber {
     return genericHit(text) || this.mayHoldKnownValue(text) || this.patterns.some((pattern) => pattern.test(text));
   }
 
-  private text(text: string): string {
+  /** A string or markdown value, scrubbed (the same string when nothing was found). */
+  text(text: string): string {
     if (text.length < 2 || !this.needsScrub(text)) return text;
     const result = scrub(text, this.options);
     for (const detector in result.counts) {
@@ -96,7 +99,7 @@ export class Scrubber {
   }
 
   /** Only the text between tags: the markup (and its xmlns URL) is not free text. */
-  private xhtml(div: string): string {
+  xhtml(div: string): string {
     return div.replace(/(^|>)([^<]+)(?=<|$)/g, (_whole, open: string, text: string) => open + this.text(text));
   }
 
@@ -112,6 +115,27 @@ export class Scrubber {
     if (size !== undefined) size.value = bytes.length;
     const hash = child(attachment, 'hash');
     if (hash !== undefined) hash.value = createHash('sha1').update(bytes).digest('base64');
+  }
+
+  /**
+   * `attachment` on an Attachment already written as JSON (`out`, empty elements pruned). `hadSize`
+   * and `hadHash`: whether the element had a size or hash before the profile ran, which are recomputed
+   * even if the profile removed them. Returns false if such a removed element would have to be put back
+   * (the caller then takes the tree path, which keeps its place).
+   */
+  attachmentJson(out: Record<string, unknown>, hadSize: boolean, hadHash: boolean): boolean {
+    const data = out['data'];
+    const contentType = out['contentType'];
+    if (typeof data !== 'string' || typeof contentType !== 'string' || !TEXT_CONTENT.test(contentType.trim())) return true;
+    const before = Buffer.from(data, 'base64').toString('utf8');
+    const after = this.text(before);
+    if (after === before) return true;
+    if ((hadSize && out['size'] === undefined) || (hadHash && out['hash'] === undefined)) return false;
+    const bytes = Buffer.from(after, 'utf8');
+    out['data'] = bytes.toString('base64');
+    if (hadSize) out['size'] = bytes.length;
+    if (hadHash) out['hash'] = createHash('sha1').update(bytes).digest('base64');
+    return true;
   }
 
   /** Scrubs everything below `node`, nested resources included. */

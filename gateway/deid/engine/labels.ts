@@ -30,6 +30,11 @@ function coding(label: Label): Json {
 
 /** `existing` security codings plus a label for each op in `ops` not already there (by code, ignoring case). */
 export function securityLabelsJson(ops: number, existing: Json[]): Json[] {
+  if (existing.length === 0) {
+    const out: Json[] = [];
+    for (const label of LABELS) if ((ops & label.op) !== 0) out.push(coding(label));
+    return out;
+  }
   const present = new Set<string>();
   for (const item of existing) if (typeof item?.['code'] === 'string') present.add(item['code'].toUpperCase());
   const out = existing.slice();

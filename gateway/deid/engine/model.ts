@@ -19,7 +19,12 @@ export interface ChildInfo {
   readonly choice: boolean;
   readonly primitive: boolean;
   readonly resource: boolean;
+  /** This element's own children by JSON key, once someone asked (`childTable`); saves a lookup per object. */
+  table: ChildTable | undefined;
 }
+
+/** The children of one type path by JSON key; `null` = R4 has no such element (cached too). */
+export type ChildTable = Map<string, ChildInfo | null>;
 
 type TypeEntry = string | { code: string };
 
@@ -80,7 +85,7 @@ function choiceInfo(parentPath: string, key: string): ChildInfo | undefined {
       const type = typeFromSuffix(suffix);
       return {
         name: base, jsonKey: key, extKey: `_${key}`, type, typePath: type, repeating: false, choice: true,
-        primitive: PRIMITIVE_TYPES.has(type), resource: false,
+        primitive: PRIMITIVE_TYPES.has(type), resource: false, table: undefined,
       };
     }
   }
@@ -105,10 +110,33 @@ function makeInfo(parentPath: string, key: string, parentIsResource: boolean): C
     choice: false,
     primitive: PRIMITIVE_TYPES.has(type),
     resource: type === 'Resource',
+    table: undefined,
   };
 }
 
-const cache = new Map<string, Map<string, ChildInfo | null>>();
+const cache = new Map<string, ChildTable>();
+
+/** The (lazily filled) table of the children of `typePath`: look keys up with `childOf`. */
+export function childTable(typePath: string): ChildTable {
+  let byKey = cache.get(typePath);
+  if (byKey === undefined) {
+    byKey = new Map();
+    cache.set(typePath, byKey);
+  }
+  return byKey;
+}
+
+/** `childInfo(typePath, key)` with the table of `typePath` at hand. */
+export function childOf(table: ChildTable, typePath: string, key: string): ChildInfo | undefined {
+  const known = table.get(key);
+  if (known !== undefined) return known ?? undefined;
+  return childInfo(typePath, key);
+}
+
+/** The table of the children of the element `info` describes. */
+export function tableOf(info: ChildInfo): ChildTable {
+  return (info.table ??= childTable(info.typePath));
+}
 
 /**
  * The element `key` (a JSON property name, without a leading `_`) of an element described at `typePath`,
@@ -116,11 +144,7 @@ const cache = new Map<string, Map<string, ChildInfo | null>>();
  * walking up the type hierarchy.
  */
 export function childInfo(typePath: string, key: string): ChildInfo | undefined {
-  let byKey = cache.get(typePath);
-  if (byKey === undefined) {
-    byKey = new Map();
-    cache.set(typePath, byKey);
-  }
+  const byKey = childTable(typePath);
   const known = byKey.get(key);
   if (known !== undefined) return known ?? undefined;
   const parentIsResource = RESOURCE_TYPES.has(typePath);

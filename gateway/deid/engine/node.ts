@@ -37,7 +37,7 @@ export interface ParseStats {
 
 const ROOT_INFO: ChildInfo = {
   name: '', jsonKey: '', extKey: '', type: 'Resource', typePath: 'Resource', repeating: false, choice: false, primitive: false,
-  resource: true,
+  resource: true, table: undefined,
 };
 
 type Json = Record<string, unknown>;

@@ -133,19 +133,29 @@ export class ResourcePlan {
 
   /** Resolves the `where` steps a state reached at `node`, from the node's children as submitted. */
   resolve(state: PlanState, node: FNode): PlanState {
+    return this.resolveWith(state, node.name, node.type, (key, literal) => {
+      let count = 0;
+      let equal = false;
+      for (const child of node.children) {
+        if (child.name !== key) continue;
+        count++;
+        equal = child.value === literal;
+      }
+      return count === 1 && equal;
+    });
+  }
+
+  /**
+   * `resolve` for a node known by its name and type, whose children are read through `holds(key,
+   * literal)`: whether it has exactly one child named `key` and that child's value is `literal`.
+   */
+  resolveWith(state: PlanState, name: string, type: string, holds: (key: string, literal: string) => boolean): PlanState {
     let current = state;
     for (let guard = 0; current.wheres.length > 0 && guard < 8; guard++) {
       let mask = 0;
       current.wheres.forEach((code, bit) => {
         const step = this.rules[slotOf(code)]!.steps[stepOf(code)]!;
-        let count = 0;
-        let equal = false;
-        for (const child of node.children) {
-          if (child.name !== step.key) continue;
-          count++;
-          equal = child.value === step.literal;
-        }
-        if (count === 1 && equal) mask |= 1 << bit;
+        if (holds(step.key, step.literal)) mask |= 1 << bit;
       });
       let next = current.resolved.get(mask);
       if (next === undefined) {
@@ -153,12 +163,17 @@ export class ResourcePlan {
         current.wheres.forEach((code, bit) => {
           if ((mask & (1 << bit)) !== 0) codes.push(encode(slotOf(code), stepOf(code) + 1, false));
         });
-        next = this.close(codes, node.name, node.type);
+        next = this.close(codes, name, type);
         current.resolved.set(mask, next);
       }
       current = next;
     }
     return current;
+  }
+
+  /** The `where` child names any rule of this plan reads. */
+  whereKeys(): string[] {
+    return this.rules.flatMap((rule) => rule.steps.filter((step) => step.kind === 'where').map((step) => step.key));
   }
 }
 

@@ -21,7 +21,7 @@ import type { PlanState, ResourcePlan } from './plan.js';
 import { buildIndex, select } from './selector.js';
 import { METHODS, type CompiledProfile, type CompiledRule, type Method, type MethodFn, type RunParameters, type RunState } from './types.js';
 
-const METHOD_FNS: Record<Method, MethodFn> = {
+export const METHOD_FNS: Readonly<Record<Method, MethodFn>> = {
   keep, redact, dateShift, cryptoHash, encrypt, substitute, perturb, generalize,
 };
 
@@ -219,15 +219,18 @@ function visit(node: FNode, profile: CompiledProfile, state: RunState): number {
   return ops;
 }
 
-/** Applies the profile to the tree in place. Throws DeidProcessingError when a rule fails. */
-export function runProfile(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunCounts {
+/**
+ * The state of one run: parameters with the caller's keys, the AES key, the memoised keyed hash.
+ * `root` is the run's top-level node (the date shift reads its id when no prefix is given).
+ */
+export function createRunState(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunState {
   const params = runParameters(profile, options);
   const usesEncrypt = profile.rules.some((rule) => rule.method === 'encrypt');
   const encryptKeyBytes = usesEncrypt ? aesKey(params.encryptKey) : undefined;
   if (usesEncrypt && encryptKeyBytes === undefined) {
     throw new TypeError('encryptKey must be 16, 24 or 32 bytes (as UTF-8, or base64)');
   }
-  const state: RunState = {
+  return {
     params,
     encryptKeyBytes,
     hash: memoised(hmacFor(params.cryptoHashKey)),
@@ -235,10 +238,20 @@ export function runProfile(profile: CompiledProfile, root: FNode, options: RunOp
     root,
     general: options.general === true,
   };
-  visit(root, profile, state);
+}
+
+/** The report's per-method counts from a run's state. */
+export function methodCounts(state: RunState): Record<string, number> {
   const methods: Record<string, number> = {};
   METHODS.forEach((method, i) => {
     if (state.changed[i]! > 0) methods[method] = state.changed[i]!;
   });
-  return { methods };
+  return methods;
+}
+
+/** Applies the profile to the tree in place. Throws DeidProcessingError when a rule fails. */
+export function runProfile(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunCounts {
+  const state = createRunState(profile, root, options);
+  visit(root, profile, state);
+  return { methods: methodCounts(state) };
 }

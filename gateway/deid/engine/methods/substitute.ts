@@ -38,7 +38,7 @@ function collectKeep(node: FNode, keep: Set<FNode>): boolean {
 
 /** The anonymizer's dummy: a node without value or children, for parts that must survive empty. */
 const EMPTY: FNode = makeNode(
-  { name: '', jsonKey: '', extKey: '', type: 'string', typePath: 'string', repeating: false, choice: false, primitive: true, resource: false },
+  { name: '', jsonKey: '', extKey: '', type: 'string', typePath: 'string', repeating: false, choice: false, primitive: true, resource: false, table: undefined },
   'string', 'string', null, null, false,
 );
 
