@@ -39,8 +39,30 @@ const shapes = new Map<string, RegExp>();
 
 /** ZY2024050815 → /(?<![A-Za-z0-9])ZY\d{10}(?![A-Za-z0-9])/: other numbers of the same shape. */
 export function shapeOf(value: string): RegExp | undefined {
-  if ((value.match(/\d/g)?.length ?? 0) < 6) return undefined; // shorter shapes catch ordinary numbers
-  const body = value.replace(/\d+|[^\d]+/g, (run) => (/^\d/.test(run) ? `\\d{${run.length}}` : escapeRegExp(run)));
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  if (digits < 6) return undefined; // shorter shapes catch ordinary numbers
+  let body = '';
+  let run = 0;
+  let text = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const code = i < value.length ? value.charCodeAt(i) : -1;
+    const digit = code >= 48 && code <= 57;
+    if (run > 0 && !digit) {
+      body += `\\d{${run}}`;
+      run = 0;
+    }
+    if (digit) {
+      if (i > text) body += escapeRegExp(value.slice(text, i));
+      text = i + 1;
+      run++;
+    } else if (code === -1 && i > text) {
+      body += escapeRegExp(value.slice(text, i));
+    }
+  }
   const source = `(?<![A-Za-z0-9])${body}(?![A-Za-z0-9])`;
   let shape = shapes.get(source);
   if (shape === undefined) {
@@ -71,18 +93,25 @@ export function identifierValues(nodes: readonly FNode[]): IdentifierValue[] {
   return out;
 }
 
+/**
+ * The scrubber's options. The known values are in no particular order: the known-value detector orders
+ * them itself (longest first) and the scrubber's pre-check does not depend on order.
+ */
 export function detectOptionsFor(identifiers: readonly IdentifierValue[], patient: Json | undefined, hospitalSystems: readonly string[]): DetectOptions {
   const fromPatient = patient === undefined ? [] : knownValuesFromPatient(patient).values;
   const values = new Set<string>(fromPatient);
-  for (const { value } of identifiers) if (value.trim().length >= MIN_IDENTIFIER_LENGTH) values.add(value.trim());
-  for (const form of birthDateForms(patient?.['birthDate'])) values.add(form);
-  const known = [...values].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
-  const systems = new Set(hospitalSystems);
-  const shapes = new Map<string, RegExp>();
-  for (const { system, value } of identifiers) {
-    if (system === undefined || !systems.has(system)) continue;
-    const shape = shapeOf(value.trim());
-    if (shape !== undefined) shapes.set(shape.source, shape);
+  for (const { value } of identifiers) {
+    const trimmed = value.trim();
+    if (trimmed.length >= MIN_IDENTIFIER_LENGTH) values.add(trimmed);
   }
-  return { known: { values: known }, recordNumberPatterns: [...shapes.values()] };
+  for (const form of birthDateForms(patient?.['birthDate'])) values.add(form);
+  const shapes = new Map<string, RegExp>();
+  if (hospitalSystems.length > 0) {
+    for (const { system, value } of identifiers) {
+      if (system === undefined || !hospitalSystems.includes(system)) continue;
+      const shape = shapeOf(value.trim());
+      if (shape !== undefined) shapes.set(shape.source, shape);
+    }
+  }
+  return { known: { values: [...values] }, recordNumberPatterns: [...shapes.values()] };
 }

@@ -7,7 +7,7 @@
  * Most strings in a record are clean and recur across records (code displays, units, dosage text), so
  * a string is scrubbed only if a cheap pre-check says it may hold something: the generic detectors'
  * verdict is remembered per string (it depends on the text alone), and the patient's own values are
- * looked for with a first-character filter. A string the pre-check clears is one `scrub` would return
+ * looked for by first character (a bit filter, then the values starting with that character). A string the pre-check clears is one `scrub` would return
  * unchanged.
  */
 import { createHash } from 'node:crypto';
@@ -60,28 +60,57 @@ function testable(pattern: RegExp): RegExp {
   return copy;
 }
 
+/**
+ * Lowercased values by first UTF-16 code unit, with a 4096-bit filter over those code units: most
+ * characters of a text are ruled out with one bit test. Whether a text holds a value is then exactly
+ * whether one of its bucket's values starts where its first code unit occurs.
+ */
+class ValueIndex {
+  private readonly bits = new Uint32Array(128);
+  private readonly buckets = new Map<number, string[]>();
+  readonly empty: boolean;
+
+  constructor(values: readonly string[]) {
+    for (const value of values) {
+      if (value.length === 0) continue;
+      const first = value.charCodeAt(0);
+      this.bits[(first >>> 5) & 127]! |= 1 << (first & 31);
+      const bucket = this.buckets.get(first);
+      if (bucket === undefined) this.buckets.set(first, [value]);
+      else bucket.push(value);
+    }
+    this.empty = this.buckets.size === 0;
+  }
+
+  /** Whether `text` contains one of the values. */
+  occursIn(text: string): boolean {
+    const bits = this.bits;
+    for (let at = 0; at < text.length; at++) {
+      const code = text.charCodeAt(at);
+      if ((bits[(code >>> 5) & 127]! & (1 << (code & 31))) === 0) continue;
+      const bucket = this.buckets.get(code);
+      if (bucket === undefined) continue;
+      for (const value of bucket) if (text.startsWith(value, at)) return true;
+    }
+    return false;
+  }
+}
+
 export class Scrubber {
   readonly counts: Record<string, number> = {};
-  private readonly known: string[];
-  private readonly firstCharacters: RegExp | undefined;
+  private readonly known: ValueIndex;
   private readonly patterns: RegExp[];
 
   constructor(
     private readonly options: DetectOptions,
     private readonly skip: ReadonlySet<FNode>,
   ) {
-    this.known = (options.known?.values ?? []).map((value) => value.toLowerCase()).filter((value) => value.length > 0);
-    const firsts = new Set(this.known.map((value) => String.fromCodePoint(value.codePointAt(0)!)));
-    this.firstCharacters = firsts.size === 0 ? undefined : new RegExp(`[${[...firsts].map((c) => c.replace(/[\\\]\[^-]/g, '\\$&')).join('')}]`, 'u');
+    this.known = new ValueIndex((options.known?.values ?? []).map((value) => value.toLowerCase()));
     this.patterns = (options.recordNumberPatterns ?? []).map(testable);
   }
 
   private mayHoldKnownValue(text: string): boolean {
-    if (this.firstCharacters === undefined) return false;
-    const lower = text.toLowerCase();
-    if (!this.firstCharacters.test(lower)) return false;
-    for (const value of this.known) if (lower.includes(value)) return true;
-    return false;
+    return !this.known.empty && this.known.occursIn(text.toLowerCase());
   }
 
   private needsScrub(text: string): boolean {

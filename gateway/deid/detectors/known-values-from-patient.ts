@@ -21,16 +21,19 @@ function asObject(value: unknown): Json | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
-function asObjects(value: unknown): Json[] {
-  return Array.isArray(value) ? value.map(asObject).filter((item): item is Json => item !== undefined) : [];
-}
-
 function asString(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed !== '' ? trimmed : undefined;
 }
 
-function asStrings(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(asString).filter((item): item is string => item !== undefined) : [];
+/** The objects of a list (anything else in it, or a value that is not a list, is skipped). */
+function eachObject(value: unknown, f: (item: Json) => void): void {
+  if (!Array.isArray(value)) return;
+  for (const item of value) {
+    const object = asObject(item);
+    if (object !== undefined) f(object);
+  }
 }
 
 /** A Chinese name written without family/given: split off a compound or single-character surname. */
@@ -42,93 +45,113 @@ function splitChineseName(text: string): { family: string; given: string } | und
 }
 
 /** 张先生, 张女士, 张某, 张某某, and the masked forms 张*荣, 张**, 张某荣 that records and letters use. */
-function surnameVariants(family: string, given: string): string[] {
-  const variants = [`${family}先生`, `${family}女士`, `${family}某`, `${family}某某`, `${family}*`, `${family}＊`];
+function surnameVariants(family: string, given: string, out: string[]): void {
+  out.push(`${family}先生`, `${family}女士`, `${family}某`, `${family}某某`, `${family}*`, `${family}＊`);
   const givenCharacters = [...given];
   const last = givenCharacters.at(-1);
   if (givenCharacters.length > 0) {
-    variants.push(family + '*'.repeat(givenCharacters.length), family + '＊'.repeat(givenCharacters.length));
+    out.push(family + '*'.repeat(givenCharacters.length), family + '＊'.repeat(givenCharacters.length));
   }
   if (givenCharacters.length >= 2 && last !== undefined) {
     const hidden = givenCharacters.length - 1;
-    variants.push(`${family}${'*'.repeat(hidden)}${last}`, `${family}${'＊'.repeat(hidden)}${last}`);
-    variants.push(`${family}${'某'.repeat(hidden)}${last}`);
+    out.push(`${family}${'*'.repeat(hidden)}${last}`, `${family}${'＊'.repeat(hidden)}${last}`);
+    out.push(`${family}${'某'.repeat(hidden)}${last}`);
   }
-  return variants;
 }
 
-function nameValues(name: Json): string[] {
-  const values: string[] = [];
+function nameValues(name: Json, out: string[]): void {
   const text = asString(name['text']);
   const family = asString(name['family']);
-  const given = asStrings(name['given']);
-  if (text !== undefined) values.push(text);
-  if (family !== undefined && given.length > 0) {
-    values.push(family + given.join(''), [family, ...given].join(' '), [...given, family].join(' '));
+  const given: string[] = [];
+  const rawGiven = name['given'];
+  if (Array.isArray(rawGiven)) {
+    for (const item of rawGiven) {
+      const value = asString(item);
+      if (value !== undefined) given.push(value);
+    }
   }
-  const chinese =
-    family !== undefined && HAN_ONLY.test(family)
-      ? { family, given: given.join('') }
-      : text !== undefined
-        ? splitChineseName(text.replace(/\s+/g, ''))
-        : undefined;
-  if (chinese !== undefined) values.push(...surnameVariants(chinese.family, chinese.given));
-  return values;
+  if (text !== undefined) out.push(text);
+  if (family !== undefined && given.length > 0) {
+    const joined = given.join(' ');
+    out.push(family + given.join(''), `${family} ${joined}`, `${joined} ${family}`);
+  }
+  if (family !== undefined && HAN_ONLY.test(family)) surnameVariants(family, given.join(''), out);
+  else if (text !== undefined) {
+    const chinese = splitChineseName(text.replace(/\s+/g, ''));
+    if (chinese !== undefined) surnameVariants(chinese.family, chinese.given, out);
+  }
 }
 
 /** A phone as written, plus its bare digits: without +86/0086, and a landline's local part alone. */
-function phoneValues(phone: string): string[] {
-  const values = [phone];
+function phoneValues(phone: string, out: string[]): void {
+  out.push(phone);
   let digits = phone.replace(/\D/g, '');
   if (/^(?:0086|86)1[3-9]\d{9}$/.test(digits)) digits = digits.replace(/^(?:00)?86/, '');
-  values.push(digits);
+  out.push(digits);
   const landline = /^0\d{2,3}[^\d]*([1-9]\d{6,7})(?:\D|$)/.exec(phone.replace(/^\+86\s*/, '0'));
-  if (landline?.[1] !== undefined) values.push(landline[1]);
-  return values;
+  if (landline?.[1] !== undefined) out.push(landline[1]);
 }
 
-function telecomValues(telecom: unknown): string[] {
-  const values: string[] = [];
-  for (const point of asObjects(telecom)) {
+function telecomValues(telecom: unknown, out: string[]): void {
+  eachObject(telecom, (point) => {
     const value = asString(point['value']);
-    if (value === undefined) continue;
+    if (value === undefined) return;
     const system = asString(point['system']);
-    values.push(...(system === 'phone' || system === 'sms' || system === 'fax' ? phoneValues(value) : [value]));
-  }
-  return values;
+    if (system === 'phone' || system === 'sms' || system === 'fax') phoneValues(value, out);
+    else out.push(value);
+  });
 }
 
 /** Address parts below city level (the level that de-identified records may keep). */
-function addressValues(address: Json): string[] {
-  return [
-    ...asStrings(address['line']),
-    ...[address['district'], address['text'], address['postalCode']].map(asString),
-  ].filter((value): value is string => value !== undefined);
+function addressValues(address: Json, out: string[]): void {
+  const lines = address['line'];
+  if (Array.isArray(lines)) {
+    for (const line of lines) {
+      const value = asString(line);
+      if (value !== undefined) out.push(value);
+    }
+  }
+  for (const key of ['district', 'text', 'postalCode']) {
+    const value = asString(address[key]);
+    if (value !== undefined) out.push(value);
+  }
 }
 
 function isSpecificEnough(value: string): boolean {
-  return value.length >= (/^\d+$/.test(value) ? MIN_DIGITS_ONLY_LENGTH : MIN_LENGTH);
+  if (value.length >= MIN_DIGITS_ONLY_LENGTH) return true;
+  if (value.length < MIN_LENGTH) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return true; // not only digits: two characters are enough
+  }
+  return false;
 }
 
 export function knownValuesFromPatient(patient: unknown): KnownValues {
   const resource = asObject(patient);
   if (resource === undefined) return { values: [] };
   const values: string[] = [];
-  for (const name of asObjects(resource['name'])) values.push(...nameValues(name));
-  for (const identifier of asObjects(resource['identifier'])) {
+  eachObject(resource['name'], (name) => nameValues(name, values));
+  eachObject(resource['identifier'], (identifier) => {
     const value = asString(identifier['value']);
     if (value !== undefined) values.push(value);
-  }
-  values.push(...telecomValues(resource['telecom']));
-  for (const address of asObjects(resource['address'])) values.push(...addressValues(address));
-  for (const contact of asObjects(resource['contact'])) {
+  });
+  telecomValues(resource['telecom'], values);
+  eachObject(resource['address'], (address) => addressValues(address, values));
+  eachObject(resource['contact'], (contact) => {
     const name = asObject(contact['name']);
-    if (name !== undefined) values.push(...nameValues(name));
-    values.push(...telecomValues(contact['telecom']));
+    if (name !== undefined) nameValues(name, values);
+    telecomValues(contact['telecom'], values);
     const address = asObject(contact['address']);
-    if (address !== undefined) values.push(...addressValues(address));
+    if (address !== undefined) addressValues(address, values);
+  });
+  const seen = new Set<string>();
+  const distinct: string[] = [];
+  for (const value of values) {
+    if (seen.has(value) || !isSpecificEnough(value)) continue;
+    seen.add(value);
+    distinct.push(value);
   }
-  const distinct = [...new Set(values.filter(isSpecificEnough))];
   distinct.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
   return { values: distinct };
 }
