@@ -209,6 +209,7 @@ export async function revokeConsent(
           outcome: 'ok',
           consent: row.consent_id,
           transfer: t.transfer_id,
+          patient: t.patient_ref,
           parties: [t.insurer_id],
           details: { reason: 'consent-revoked' },
         });

@@ -46,6 +46,7 @@ export async function leaseTransfers(
         consent: row.consent_id,
         submission: row.submission_id,
         transfer: row.transfer_id,
+        patient: row.patient_ref,
         details: { attempt, envelopeDigest: row.envelope_digest },
       });
       return {
@@ -146,6 +147,7 @@ export async function acknowledgeTransfer(
       consent: row.consent_id,
       submission: row.submission_id,
       transfer: row.transfer_id,
+      patient: row.patient_ref,
       details: { envelopeDigest: row.envelope_digest, receiptDigest: digestOf(request.receipt) },
     });
     return { transferId: row.transfer_id, acknowledgedAt: new Date(now), replayed: false };
@@ -157,7 +159,14 @@ export async function purgeExpiredPayloads(gw: Gateway): Promise<number> {
   return gw.commit(() => {
     const purged = gw.transfers.purgeDue(gw.clock());
     for (const t of purged) {
-      gw.audit.append({ action: 'transfer.purge', actor: 'gateway', outcome: 'ok', transfer: t.transfer_id, parties: [t.insurer_id] });
+      gw.audit.append({
+        action: 'transfer.purge',
+        actor: 'gateway',
+        outcome: 'ok',
+        transfer: t.transfer_id,
+        patient: t.patient_ref,
+        parties: [t.insurer_id],
+      });
     }
     return purged.length;
   });

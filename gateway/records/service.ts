@@ -139,7 +139,7 @@ export async function submitRecord(gw: Gateway, ctx: CallContext, request: Submi
       details: {
         purpose,
         bundleDigest,
-        signed: request.signature !== '',
+        ...(request.signature ? { signatureDigest: digestOf(request.signature) } : {}),
         encounterClass: record.encounterClass,
         transfers: live.length,
       },
@@ -151,6 +151,7 @@ export async function submitRecord(gw: Gateway, ctx: CallContext, request: Submi
         insurer_id: s.row.insurer_id,
         consent_id: s.row.consent_id,
         pseudonym: s.pseudonym,
+        patient_ref: patientRef(patientKey),
         envelope: s.result.envelope,
         envelope_digest: s.result.envelopeDigest,
         payload: s.result.payload,

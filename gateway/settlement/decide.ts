@@ -160,6 +160,7 @@ function record(
     consent: transfer.consent_id,
     submission: transfer.submission_id,
     transfer: transfer.transfer_id,
+    patient: transfer.patient_ref,
     decision: claims.jti,
     parties: [hospitalId],
     details: {

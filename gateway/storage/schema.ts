@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS transfers (
   insurer_id        TEXT NOT NULL,
   consent_id        TEXT NOT NULL REFERENCES consents(consent_id),
   pseudonym         TEXT NOT NULL,
+  patient_ref       TEXT NOT NULL,          -- the audit log's patient reference (keyed index hash), for its events
   envelope          TEXT NOT NULL,          -- the gateway's JWS
   envelope_digest   TEXT NOT NULL,
   payload           TEXT,                   -- the JWE; NULL once purged after acknowledgement + retention

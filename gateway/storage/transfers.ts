@@ -21,6 +21,7 @@ export interface TransferRow {
   insurer_id: string;
   consent_id: string;
   pseudonym: string;
+  patient_ref: string;
   envelope: string;
   envelope_digest: string;
   payload: string | null;
@@ -49,9 +50,9 @@ export function submissionRepository(db: Db) {
 
 export function transferRepository(db: Db) {
   const insert = db.prepare(`INSERT INTO transfers (transfer_id, submission_id, insurer_id, consent_id, pseudonym,
-    envelope, envelope_digest, payload, state, created_at)
-    VALUES (@transfer_id, @submission_id, @insurer_id, @consent_id, @pseudonym, @envelope, @envelope_digest,
-    @payload, 'pending', @created_at)`);
+    patient_ref, envelope, envelope_digest, payload, state, created_at)
+    VALUES (@transfer_id, @submission_id, @insurer_id, @consent_id, @pseudonym, @patient_ref, @envelope,
+    @envelope_digest, @payload, 'pending', @created_at)`);
   const byId = db.prepare('SELECT * FROM transfers WHERE transfer_id = ?');
   const bySubmission = db.prepare('SELECT * FROM transfers WHERE submission_id = ? ORDER BY transfer_id');
   // Ready: never delivered, or delivered and the lease ran out without an acknowledgement.
@@ -66,15 +67,15 @@ export function transferRepository(db: Db) {
     receipt = @receipt, lease_expires_at = NULL, purge_after = @purgeAfter WHERE transfer_id = @id AND state = 'delivered'`);
   const withholdForConsent = db.prepare(`UPDATE transfers SET state = 'withheld', withheld_at = @now,
     lease_expires_at = NULL, payload = NULL WHERE consent_id = @consent AND state IN ('pending', 'delivered')
-    RETURNING transfer_id, insurer_id`);
+    RETURNING transfer_id, insurer_id, patient_ref`);
   // A decision proves receipt: end the lease, and start the ciphertext's retention if no ack did.
   const markDecided = db.prepare(`UPDATE transfers SET state = 'decided', decided_at = COALESCE(decided_at, @now),
     lease_expires_at = NULL, purge_after = COALESCE(purge_after, @purgeAfter) WHERE transfer_id = @id`);
   const purgeDue = db.prepare(`UPDATE transfers SET payload = NULL, purged_at = @now
-    WHERE purge_after IS NOT NULL AND purge_after <= @now AND purged_at IS NULL RETURNING transfer_id, insurer_id`);
+    WHERE purge_after IS NOT NULL AND purge_after <= @now AND purged_at IS NULL RETURNING transfer_id, insurer_id, patient_ref`);
   return {
     insert: (row: Pick<TransferRow, 'transfer_id' | 'submission_id' | 'insurer_id' | 'consent_id' | 'pseudonym' |
-      'envelope' | 'envelope_digest' | 'payload' | 'created_at'>) => void insert.run(row),
+      'patient_ref' | 'envelope' | 'envelope_digest' | 'payload' | 'created_at'>) => void insert.run(row),
     get: (id: string) => byId.get(id) as TransferRow | undefined,
     forSubmission: (id: string) => bySubmission.all(id) as TransferRow[],
     ready: (insurer: string, now: number, limit: number) => ready.all({ insurer, now, limit }) as TransferRow[],
@@ -83,8 +84,8 @@ export function transferRepository(db: Db) {
     acknowledge: (id: string, now: number, receipt: string, purgeAfter: number) =>
       acknowledge.run({ id, now, receipt, purgeAfter }).changes === 1,
     withholdForConsent: (consent: string, now: number) =>
-      withholdForConsent.all({ consent, now }) as Array<{ transfer_id: string; insurer_id: string }>,
+      withholdForConsent.all({ consent, now }) as Array<{ transfer_id: string; insurer_id: string; patient_ref: string }>,
     markDecided: (id: string, now: number, purgeAfter: number) => void markDecided.run({ id, now, purgeAfter }),
-    purgeDue: (now: number) => purgeDue.all({ now }) as Array<{ transfer_id: string; insurer_id: string }>,
+    purgeDue: (now: number) => purgeDue.all({ now }) as Array<{ transfer_id: string; insurer_id: string; patient_ref: string }>,
   };
 }

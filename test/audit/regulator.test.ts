@@ -317,7 +317,9 @@ describe('export', () => {
     expect(resources).toHaveLength(report.treeSize);
     expect(new Set(resources.map((r) => r.resourceType))).toEqual(new Set(['AuditEvent']));
     const profiles = resources.flatMap((r) => r.meta?.profile ?? []);
-    expect(profiles.filter((p) => p.endsWith('PrivacyDisclosure.Source'))).toHaveLength(traffic.transfers.length);
+    // Each transfer is disclosed twice: sealed for the insurer (transfer.create) and handed over
+    // (transfer.deliver); both events name the patient, so both claim the profile.
+    expect(profiles.filter((p) => p.endsWith('PrivacyDisclosure.Source'))).toHaveLength(2 * traffic.transfers.length);
     expect(profiles.filter((p) => p.endsWith('AuthZconsent')).length).toBeGreaterThanOrEqual(traffic.transfers.length);
     for (const r of traffic.records) expect(text()).not.toContain(r.patient.nationalId);
   });

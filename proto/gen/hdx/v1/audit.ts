@@ -48,7 +48,7 @@ export interface QueryEventsRequest {
   transferId: string;
   /** Events about this patient: hashed on arrival, never stored. */
   patientNationalId: string;
-  /** Resume after this sequence number. */
+  /** Resume after this sequence number; 0 means from the start (event 0 included). */
   afterSeq: number;
   limit: number;
   /** Only events with seq <= until_seq (0: no bound). */
