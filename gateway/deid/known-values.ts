@@ -1,10 +1,10 @@
 /**
  * What the scrubber looks for besides the generic detectors: the patient's own values (from the
- * Patient resource, via the detectors' `knownValuesFromPatient`), every identifier value in the
+ * Patient resource, via the detectors' `collectKnownValues`), every identifier value in the
  * submission (a visit number recurs in the note), the birth date as it is written in Chinese records,
  * and the shapes of the hospital's record numbers (so a different visit's number is caught too).
  */
-import { knownValuesFromPatient, type DetectOptions } from './detectors/index.js';
+import { collectKnownValues, type DetectOptions } from './detectors/index.js';
 import type { FNode } from './engine/node.js';
 
 type Json = Record<string, unknown>;
@@ -36,6 +36,13 @@ function escapeRegExp(text: string): string {
 
 // One RegExp per shape, reused across records (the detectors cache their compiled copy per object).
 const shapes = new Map<string, RegExp>();
+// How many digits a text must hold for a shape to match in it.
+const shapeDigits = new WeakMap<RegExp, number>();
+
+/** The digits a text needs for `pattern` to match: known for shapes from `shapeOf`, else 0. */
+export function digitsNeeded(pattern: RegExp): number {
+  return shapeDigits.get(pattern) ?? 0;
+}
 
 /** ZY2024050815 → /(?<![A-Za-z0-9])ZY\d{10}(?![A-Za-z0-9])/: other numbers of the same shape. */
 export function shapeOf(value: string): RegExp | undefined {
@@ -69,6 +76,7 @@ export function shapeOf(value: string): RegExp | undefined {
     if (shapes.size >= 1_000) shapes.clear();
     shape = new RegExp(source);
     shapes.set(source, shape);
+    shapeDigits.set(shape, digits);
   }
   return shape;
 }
@@ -98,8 +106,7 @@ export function identifierValues(nodes: readonly FNode[]): IdentifierValue[] {
  * them itself (longest first) and the scrubber's pre-check does not depend on order.
  */
 export function detectOptionsFor(identifiers: readonly IdentifierValue[], patient: Json | undefined, hospitalSystems: readonly string[]): DetectOptions {
-  const fromPatient = patient === undefined ? [] : knownValuesFromPatient(patient).values;
-  const values = new Set<string>(fromPatient);
+  const values = new Set<string>(patient === undefined ? [] : collectKnownValues(patient));
   for (const { value } of identifiers) {
     const trimmed = value.trim();
     if (trimmed.length >= MIN_IDENTIFIER_LENGTH) values.add(trimmed);

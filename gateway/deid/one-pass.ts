@@ -16,13 +16,13 @@
  * throws `Bail` before anything is returned, and the caller runs the tree path instead. The input is
  * never modified. `test/deid/one-pass.test.ts` compares both paths on generated and edge-case bundles.
  */
-import { FREE_TEXT_TYPES, isConsented } from './categories.js';
+import { isConsented } from './categories.js';
 import { detectOptionsFor, type IdentifierValue } from './known-values.js';
 import { securityLabelsJson } from './engine/labels.js';
 import { childInfo, childOf, childTable, isResourceType, tableOf, type ChildInfo, type ChildTable } from './engine/model.js';
 import { makeNode, type FNode, type Primitive } from './engine/node.js';
-import type { PlanState, ResourcePlan } from './engine/plan.js';
-import { parseRelativeReference } from './engine/reference.js';
+import type { PlanEdge, PlanState, ResourcePlan } from './engine/plan.js';
+import { parseRelativeReference, transformReferenceId } from './engine/reference.js';
 import { createRunState, METHOD_FNS, methodCounts } from './engine/run.js';
 import { Op, type CompiledProfile, type CompiledRule, type RunState } from './engine/types.js';
 import { POLICY_NUMBER_SYSTEM, policyCoverageJson } from './policy.js';
@@ -74,6 +74,11 @@ const TEXT = 0;
 const XHTML = 1;
 const ATTACHMENT = 2;
 
+// The node a method is applied to, reused (methods are synchronous and keep no reference to it).
+const SCRATCH_INFO = childInfo('Bundle', 'id')!;
+const SCRATCH_PARENT = makeNode(SCRATCH_INFO, 'Bundle', 'Bundle', null, null, true);
+const SCRATCH = makeNode(SCRATCH_INFO, 'string', 'string', null, SCRATCH_PARENT, false);
+
 const usable = new WeakMap<CompiledProfile, boolean>();
 
 /** Whether the profile's rules can run in one pass at all (each resource type is checked as met). */
@@ -86,6 +91,11 @@ function profileUsable(profile: CompiledProfile): boolean {
     usable.set(profile, ok);
   }
   return ok;
+}
+
+/** categories.ts's FREE_TEXT_TYPES, as comparisons (this runs for every element). */
+function isFreeText(type: string): boolean {
+  return type === 'Narrative' || type === 'Annotation' || type === 'Attachment';
 }
 
 function isObject(value: unknown): value is Json {
@@ -147,6 +157,7 @@ class OnePass {
   // The resource being written: its plan and what was done to it.
   private plan: ResourcePlan | undefined;
   private ops = 0;
+  private readonly referenceHashes = new Map<string, string>();
   private readonly scratchParent: FNode;
   private readonly scratch: FNode;
 
@@ -158,9 +169,8 @@ class OnePass {
     this.targets = run.targets;
     this.patientReference = run.subject?.id === undefined ? undefined : `Patient/${run.subject.id}`;
     this.pseudonymReference = `Patient/${run.ctx.pseudonym}`;
-    const root = childInfo('Bundle', 'id')!;
-    this.scratchParent = makeNode(root, 'Bundle', 'Bundle', null, null, true);
-    this.scratch = makeNode(root, 'string', 'string', null, this.scratchParent, false);
+    this.scratchParent = SCRATCH_PARENT;
+    this.scratch = SCRATCH;
     this.state = createRunState(profile, this.scratchParent, { keys: run.ctx.keys, dateShiftKeyPrefix: run.ctx.pseudonym });
     if (this.state.params.dateShiftKeyPrefix === '') throw BAIL; // the date shift would read the root's id
   }
@@ -241,7 +251,7 @@ class OnePass {
       return;
     }
     if (!isObject(item)) throw BAIL;
-    if (FREE_TEXT_TYPES.has(info.type) && this.dropsFreeText(info, item)) refs = false;
+    if (isFreeText(info.type) && this.dropsFreeText(info, item)) refs = false;
     let kind = PLAIN;
     if (refs && info.type === 'Reference') {
       kind = this.referenceKind(item);
@@ -259,6 +269,24 @@ class OnePass {
 
   /** The method of `rule` on one primitive value; counts what it changed. */
   private applyTo(rule: CompiledRule, info: ChildInfo, parentType: string, value: Primitive): Primitive | null {
+    if (rule.method === 'cryptoHash') {
+      // crypto-hash.ts: only the id of a literal reference; remembered per run (references recur).
+      if (value === '') return value;
+      const input = String(value);
+      let result: string;
+      if (info.name === 'reference' && parentType === 'Reference') {
+        result = this.referenceHashes.get(input) ?? '';
+        if (result === '') {
+          result = transformReferenceId(input, this.state.hash);
+          this.referenceHashes.set(input, result);
+        }
+      } else {
+        result = this.state.hash(input);
+      }
+      this.state.changed[rule.methodIndex]!++;
+      this.ops |= Op.CryptoHash;
+      return result;
+    }
     if (rule.method === 'redact' && !PARTIAL_REDACT.has(info.type) && info.name !== 'postalCode') {
       // redactNode for a value without partial rules: an empty string stays, anything else goes.
       if (value === '') return value;
@@ -300,6 +328,20 @@ class OnePass {
     this.slotKeys.push(key);
   }
 
+  /** The state of the child `lookup` found last (before `where`). */
+  private found: PlanState | undefined;
+
+  /** Child `key` of an object in `state` (with `edges`, its edges), setting `found`. */
+  private lookup(edges: Map<string, PlanEdge> | undefined, state: PlanState | undefined, table: ChildTable, typePath: string, key: string): ChildInfo | undefined {
+    if (edges === undefined) {
+      this.found = undefined;
+      return childOf(table, typePath, key);
+    }
+    const edge = this.plan!.edge(edges, state!, table, typePath, key);
+    this.found = edge.state;
+    return edge.info;
+  }
+
   /** The decision (rule slot) for a child in `state`, -1 for none. */
   private static decide(own: number, inherited: number): number {
     return inherited === -1 ? own : own === -1 ? inherited : own < inherited ? own : inherited;
@@ -312,13 +354,13 @@ class OnePass {
     return rule;
   }
 
+  /** A primitive child (`state`: its state, before `where`; undefined outside a plan). */
   private writePrimitive(
     out: Json, key: string, info: ChildInfo, value: unknown, parentType: string, state: PlanState | undefined, inherited: number, replacement: string | undefined,
   ): void {
     let own = -1;
     if (state !== undefined) {
-      let childState = this.plan!.child(state, info);
-      if (childState.wheres.length > 0) childState = this.plan!.resolveWith(childState, info.name, info.type, NO_CHILDREN);
+      const childState = state.wheres.length > 0 ? this.plan!.resolveWith(state, info.name, info.type, NO_CHILDREN) : state;
       own = childState.decision;
     }
     const decided = OnePass.decide(own, inherited);
@@ -360,8 +402,8 @@ class OnePass {
     }
   }
 
-  private writeComplex(out: Json, key: string, info: ChildInfo, value: unknown, state: PlanState | undefined, inherited: number, kind: number): void {
-    const base = state === undefined ? undefined : this.plan!.child(state, info);
+  /** A complex child, once or a list (`base`: its state, before `where`). */
+  private writeComplex(out: Json, key: string, info: ChildInfo, value: unknown, base: PlanState | undefined, inherited: number, kind: number): void {
     if (!Array.isArray(value)) {
       const written = this.writeItem(info, value, base, inherited, kind);
       if (written !== undefined) out[key] = info.repeating ? [written] : written;
@@ -378,7 +420,7 @@ class OnePass {
 
   private writeItem(info: ChildInfo, item: unknown, base: PlanState | undefined, inherited: number, parentKind: number): Json | undefined {
     if (!isObject(item)) throw BAIL;
-    if (FREE_TEXT_TYPES.has(info.type) && this.dropsFreeText(info, item)) {
+    if (isFreeText(info.type) && this.dropsFreeText(info, item)) {
       this.scan(item, tableOf(info), info.typePath, false, false, PLAIN);
       return undefined;
     }
@@ -425,15 +467,17 @@ class OnePass {
   private writeChildren(
     out: Json, json: Json, table: ChildTable, typePath: string, type: string, state: PlanState | undefined, inherited: number, kind: number,
   ): void {
+    const edges = state === undefined ? undefined : this.plan!.edgesOf(state, table);
     for (const key in json) {
       if (key.charCodeAt(0) === 95) throw BAIL;
-      const info = childOf(table, typePath, key);
+      const info = this.lookup(edges, state, table, typePath, key);
       if (info === undefined) {
         this.unknownElements++;
         continue;
       }
       const value = json[key];
       if (value === null || value === undefined) continue;
+      const childState = this.found;
       if (kind !== PLAIN) {
         if (kind === PATIENT_ADDRESS && ADDRESS_BELOW_CITY.has(key)) {
           this.patientRemoved += checkPrimitive(value);
@@ -449,16 +493,16 @@ class OnePass {
           const replacement = kind === REFERENCE_PATIENT ? this.pseudonymReference : undefined;
           if (kind === REFERENCE_RELATIVE) {
             const relative = this.targets.get(value as string) ?? (value as string);
-            this.writePrimitive(out, key, info, relative, type, state, inherited, undefined);
+            this.writePrimitive(out, key, info, relative, type, childState, inherited, undefined);
           } else {
-            this.writePrimitive(out, key, info, value, type, state, inherited, replacement);
+            this.writePrimitive(out, key, info, value, type, childState, inherited, replacement);
           }
           continue;
         }
       }
-      if (info.primitive) this.writePrimitive(out, key, info, value, type, state, inherited, undefined);
+      if (info.primitive) this.writePrimitive(out, key, info, value, type, childState, inherited, undefined);
       else if (info.resource) throw BAIL; // resources are written by writeResource
-      else this.writeComplex(out, key, info, value, state, inherited, PLAIN);
+      else this.writeComplex(out, key, info, value, childState, inherited, PLAIN);
     }
   }
 
@@ -492,61 +536,63 @@ class OnePass {
     if (role === 'subject' && (json['id'] === null || json['id'] === undefined)) out['id'] = this.run.ctx.pseudonym;
     let policyWritten = role !== 'commercial';
     const table = childTable(type);
+    const edges = state === undefined ? undefined : plan!.edgesOf(state, table);
+    // meta.security goes before the first element written that is not id or meta (node.ts's toJson).
+    // Its place is taken at the first such key met, written or not, and checked as keys are written.
+    const labels = new LabelPlace(out, role !== 'contained');
     for (const key in json) {
       if (key.charCodeAt(0) === 95) throw BAIL;
       if (key === 'resourceType') continue;
-      const info = childOf(table, type, key);
+      const info = this.lookup(edges, state, table, type, key);
       if (info === undefined) {
         this.unknownElements++;
         continue;
       }
       const value = json[key];
       if (value === null || value === undefined) continue;
+      const childState = this.found;
+      labels.before(key);
       if (info.resource) {
         if (key !== 'contained' || role === 'contained') throw BAIL;
         this.writeContained(out, value);
-        continue;
-      }
-      if (role === 'subject') {
-        if (key === 'id') {
-          if (!isPrimitive(value)) throw BAIL;
-          out['id'] = this.run.ctx.pseudonym;
-          continue;
-        }
-        if (DIRECT_IDENTIFIERS.has(key)) {
-          this.removePatientElement(info, value);
-          continue;
-        }
-        if (key === 'address') {
-          this.writeComplex(out, key, info, value, state, inherited, PATIENT_ADDRESS);
-          continue;
-        }
-      }
-      if (info.primitive) {
-        this.writePrimitive(out, key, info, value, type, state, inherited, undefined);
+      } else if (role === 'subject' && key === 'id') {
+        if (!isPrimitive(value)) throw BAIL;
+        out['id'] = this.run.ctx.pseudonym;
+      } else if (role === 'subject' && DIRECT_IDENTIFIERS.has(key)) {
+        this.removePatientElement(info, value);
+      } else if (role === 'subject' && key === 'address') {
+        this.writeComplex(out, key, info, value, childState, inherited, PATIENT_ADDRESS);
+      } else if (info.primitive) {
+        this.writePrimitive(out, key, info, value, type, childState, inherited, undefined);
       } else if (role === 'commercial' && key === 'identifier' && hasItems(value)) {
-        this.writeComplex(out, key, info, value, state, inherited, PLAIN);
+        this.writeComplex(out, key, info, value, childState, inherited, PLAIN);
         const list = (out['identifier'] as Json[] | undefined) ?? [];
         list.push({ system: POLICY_NUMBER_SYSTEM, value: this.run.ctx.policyNumber });
         out['identifier'] = list;
         policyWritten = true;
       } else {
-        this.writeComplex(out, key, info, value, state, inherited, PLAIN);
+        this.writeComplex(out, key, info, value, childState, inherited, PLAIN);
       }
+      labels.after(key);
     }
-    if (!policyWritten) out['identifier'] = [{ system: POLICY_NUMBER_SYSTEM, value: this.run.ctx.policyNumber }];
+    if (!policyWritten) {
+      labels.before('identifier');
+      out['identifier'] = [{ system: POLICY_NUMBER_SYSTEM, value: this.run.ctx.policyNumber }];
+      labels.after('identifier');
+    }
     const ops = this.ops;
     this.plan = outerPlan;
     this.ops = role === 'contained' ? outerOps | ops : outerOps;
     this.lastOps = ops;
-    return role === 'contained' || ops === 0 ? out : this.labelled(out, ops, firstSlot);
+    if (role === 'contained') return out;
+    return labels.finish(ops) ? out : this.labelled(labels.withoutPlace(), ops, firstSlot, out);
   }
 
   /** `withLabels`, with the scrub slots of the resource's own values moved to the new object. */
-  private labelled(out: Json, ops: number, firstSlot: number): Json {
-    const result = withLabels(out, ops);
+  private labelled(out: Json, ops: number, firstSlot: number, written = out): Json {
+    const result = ops === 0 ? out : withLabels(out, ops);
     const containers = this.slotContainers;
-    for (let i = firstSlot; i < containers.length; i++) if (containers[i] === out) containers[i] = result;
+    for (let i = firstSlot; i < containers.length; i++) if (containers[i] === written) containers[i] = result;
     return result;
   }
 
@@ -581,7 +627,7 @@ class OnePass {
     for (const item of items) {
       if (item === null) continue;
       if (!isObject(item)) throw BAIL;
-      if (FREE_TEXT_TYPES.has(info.type) && this.dropsFreeText(info, item)) {
+      if (isFreeText(info.type) && this.dropsFreeText(info, item)) {
         this.scan(item, tableOf(info), info.typePath, false, false, PLAIN);
         continue;
       }
@@ -652,14 +698,15 @@ class OnePass {
       }
       const value = input[key];
       if (value === null || value === undefined) continue;
+      const childState = state === undefined || info.resource ? undefined : plan!.child(state, info);
       if (key !== 'entry') {
-        if (info.primitive) this.writePrimitive(out, key, info, value, 'Bundle', state, inherited, undefined);
+        if (info.primitive) this.writePrimitive(out, key, info, value, 'Bundle', childState, inherited, undefined);
         else if (info.resource) throw BAIL;
-        else this.writeComplex(out, key, info, value, state, inherited, PLAIN);
+        else this.writeComplex(out, key, info, value, childState, inherited, PLAIN);
         continue;
       }
       const entries: Json[] = [];
-      const entryState = state === undefined ? undefined : plan!.child(state, entryInfo);
+      const entryState = childState;
       let position = 0;
       for (const item of value as unknown[]) {
         if (item === null || item === undefined) continue;
@@ -684,6 +731,7 @@ class OnePass {
         for (const entryKey in item) {
           if (entryKey.charCodeAt(0) === 95) throw BAIL;
           const childInfoOf = childOf(entryTable, entryInfo.typePath, entryKey);
+          const entryChildState = itemState === undefined || childInfoOf === undefined || childInfoOf.resource ? undefined : plan!.child(itemState, childInfoOf);
           if (childInfoOf === undefined) {
             this.unknownElements++;
             continue;
@@ -701,11 +749,11 @@ class OnePass {
             this.ops = bundleOps;
             resourcesOut++;
           } else if (childInfoOf.primitive) {
-            this.writePrimitive(written, entryKey, childInfoOf, childValue, 'BackboneElement', itemState, decided, undefined);
+            this.writePrimitive(written, entryKey, childInfoOf, childValue, 'BackboneElement', entryChildState, decided, undefined);
           } else if (childInfoOf.resource) {
             throw BAIL;
           } else {
-            this.writeComplex(written, entryKey, childInfoOf, childValue, itemState, decided, PLAIN);
+            this.writeComplex(written, entryKey, childInfoOf, childValue, entryChildState, decided, PLAIN);
           }
         }
         entries.push(written);
@@ -723,7 +771,7 @@ class OnePass {
       resourcesOut++;
     }
     const ops = this.ops | resourceOps;
-    return { bundle: ops === 0 ? out : this.labelled(out, ops, 0), resourcesIn, resourcesOut, policyAdded: added !== undefined };
+    return { bundle: this.labelled(out, ops, 0), resourcesIn, resourcesOut, policyAdded: added !== undefined };
   }
 }
 
@@ -773,6 +821,72 @@ function isSocialInsurance(coverage: Json): boolean {
     if (!isObject(coding)) throw BAIL;
     return single(coding, 'code') === SOCIAL_INSURANCE_CODE;
   });
+}
+
+/**
+ * Where a resource's `meta.security` goes, decided while the resource is written: toJson puts the
+ * labels before the first element written that is not `id` or `meta`, or merges them into a `meta`
+ * written before that. The place is taken (an empty `meta`) at the first other key met; if that key
+ * then writes nothing and an `id` is written after it, the place was wrong and the resource is rebuilt
+ * (`withLabels`), as it is when no labels are due after all.
+ */
+class LabelPlace {
+  private place: Json | undefined;
+  private fresh = false; // the place is taken and nothing has been written after it yet
+  private wrong = false;
+
+  constructor(
+    private readonly out: Json,
+    private readonly enabled: boolean,
+  ) {}
+
+  before(key: string): void {
+    if (!this.enabled || this.place !== undefined || key === 'id' || key === 'meta') return;
+    if (this.out['meta'] !== undefined) return; // a meta written first: the labels merge into it
+    this.place = {};
+    this.out['meta'] = this.place;
+    this.fresh = true;
+  }
+
+  after(key: string): void {
+    if (this.place === undefined || this.out[key] === undefined) return;
+    if (key === 'meta') {
+      if (this.out['meta'] === this.place) return; // meta wrote nothing
+      if (!this.fresh) throw BAIL; // toJson writes meta twice here (and fails): the tree path answers
+      this.place = undefined; // the written meta stands where the place was: labels merge into it
+      return;
+    }
+    if (this.fresh && key === 'id') this.wrong = true;
+    this.fresh = false;
+  }
+
+  /** Puts the labels in; false if the resource must be rebuilt (`withoutPlace`, then `withLabels`). */
+  finish(ops: number): boolean {
+    if (!this.enabled) return true;
+    if (this.wrong || (ops === 0 && this.place !== undefined)) return false;
+    if (ops === 0) return true;
+    if (this.place !== undefined) {
+      this.place['security'] = securityLabelsJson(ops, []);
+      return true;
+    }
+    const meta = this.out['meta'];
+    if (meta === undefined) {
+      this.out['meta'] = { security: securityLabelsJson(ops, []) };
+      return true;
+    }
+    const written = meta as Json;
+    const existing = Array.isArray(written['security']) ? (written['security'] as Json[]) : [];
+    written['security'] = securityLabelsJson(ops, existing);
+    return true;
+  }
+
+  /** The resource without the place taken. */
+  withoutPlace(): Json {
+    if (this.place === undefined || this.out['meta'] !== this.place) return this.out;
+    const copy: Json = {};
+    for (const key in this.out) if (key !== 'meta') copy[key] = this.out[key];
+    return copy;
+  }
 }
 
 /** The resource with `meta.security` labels for `ops`, placed as node.ts's toJson places them. */

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { isTextAttachment } from './categories.js';
 import { detect, scrub, type DetectOptions } from './detectors/index.js';
+import { digitsNeeded } from './known-values.js';
 import type { FNode } from './engine/node.js';
 import { child } from './tree.js';
 
@@ -20,11 +21,13 @@ const TEXT_TYPES = new Set(['string', 'markdown']);
 // isTextAttachment's test, for an attachment that has data.
 const TEXT_CONTENT = /^text\/(plain|markdown)\b/i;
 
-// Whether the generic detectors (no known values, no caller patterns) find anything, per text. The
-// texts themselves are not kept (they come from records): the cache is keyed by a 53-bit hash of the
-// text, so a false "clean" needs a 53-bit collision (below 1 in 10^11 per lookup at the cache's size).
+// Per text: whether the generic detectors (no known values, no caller patterns) find anything, and how
+// many ASCII digits it has (record-number shapes need several). The texts themselves are not kept (they
+// come from records): the cache is keyed by a 53-bit hash of the text, so a wrong answer needs a 53-bit
+// collision (below 1 in 10^11 per lookup at the cache's size).
 const GENERIC_LIMIT = 50_000;
-const genericVerdicts = new Map<number, boolean>();
+const textFacts = new Map<number, number>();
+const GENERIC_HIT = 1;
 
 /** Two FNV-1a variants over the UTF-16 code units, combined into a 53-bit integer. */
 function textKey(text: string): number {
@@ -38,15 +41,21 @@ function textKey(text: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
-function genericHit(text: string): boolean {
+/** GENERIC_HIT | digits << 1. */
+function factsOf(text: string): number {
   const key = textKey(text);
-  let verdict = genericVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = detect(text).length > 0;
-    if (genericVerdicts.size >= GENERIC_LIMIT) genericVerdicts.clear();
-    genericVerdicts.set(key, verdict);
+  let facts = textFacts.get(key);
+  if (facts === undefined) {
+    let digits = 0;
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 48 && code <= 57) digits++;
+    }
+    facts = (digits << 1) | (detect(text).length > 0 ? GENERIC_HIT : 0);
+    if (textFacts.size >= GENERIC_LIMIT) textFacts.clear();
+    textFacts.set(key, facts);
   }
-  return verdict;
+  return facts;
 }
 
 // A pattern without g/y (stateless `test`), one copy per pattern object.
@@ -100,13 +109,17 @@ export class Scrubber {
   readonly counts: Record<string, number> = {};
   private readonly known: ValueIndex;
   private readonly patterns: RegExp[];
+  /** The fewest digits a text needs for any pattern to match (shapes need several). */
+  private readonly patternDigits: number;
 
   constructor(
     private readonly options: DetectOptions,
     private readonly skip: ReadonlySet<FNode>,
   ) {
     this.known = new ValueIndex((options.known?.values ?? []).map((value) => value.toLowerCase()));
-    this.patterns = (options.recordNumberPatterns ?? []).map(testable);
+    const patterns = options.recordNumberPatterns ?? [];
+    this.patterns = patterns.map(testable);
+    this.patternDigits = patterns.reduce((fewest, pattern) => Math.min(fewest, digitsNeeded(pattern)), Infinity);
   }
 
   private mayHoldKnownValue(text: string): boolean {
@@ -114,7 +127,9 @@ export class Scrubber {
   }
 
   private needsScrub(text: string): boolean {
-    return genericHit(text) || this.mayHoldKnownValue(text) || this.patterns.some((pattern) => pattern.test(text));
+    const facts = factsOf(text);
+    if ((facts & GENERIC_HIT) !== 0 || this.mayHoldKnownValue(text)) return true;
+    return facts >>> 1 >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text));
   }
 
   /** A string or markdown value, scrubbed (the same string when nothing was found). */

@@ -47,6 +47,15 @@ function outcome(input: unknown, ctx: DeidContext, path: DeidPath): string {
 
 const res = (b: Json, type: string): Json[] => b.entry.map((e: Json) => e?.resource).filter((r: Json) => r?.resourceType === type);
 
+/** Puts `first` at the front of `r` (after resourceType), the rest in its order. */
+function reorder(r: Json, first: Json): void {
+  const copy = { ...r };
+  for (const k of Object.keys(r)) delete r[k];
+  r.resourceType = copy.resourceType;
+  Object.assign(r, first);
+  for (const [k, v] of Object.entries(copy)) if (!(k in r)) r[k] = v;
+}
+
 type Mutation = (b: Json, i: number) => void;
 const MUTATIONS: Record<string, Mutation> = {
   primitiveExtension: (b) => { const p = res(b, 'Patient')[0]!; p._birthDate = { extension: [{ url: 'http://x/ext', valueString: '出生于' + p.birthDate }] }; p.name[0]._given = [{ id: 'g1' }]; },
@@ -80,6 +89,13 @@ const MUTATIONS: Record<string, Mutation> = {
   weirdRefs: (b) => { const e = res(b, 'Encounter')[0]!; e.basedOn = [{ reference: '' }, { reference: 'urn:oid:1.2.3' }, { display: 'x' }, { reference: 'Patient/' + (res(b, 'Patient')[0]!.id ?? 'p') + '/_history/2' }]; e.subject = { reference: 'Patient/' + res(b, 'Patient')[0]!.id, identifier: { value: '440981195705114131' }, display: 'who' }; },
   idsWeird: (b) => { const c = res(b, 'Condition')[0]; if (c) c.id = ''; const o = res(b, 'Observation')[0]; if (o) o.id = 'obs.1-X'; },
   encounterFirstSubject: (b) => { const e = res(b, 'Encounter')[0]!; e.subject = { reference: 'urn:uuid:11111111-2222-3333-4444-555555555556' }; b.entry.unshift({ fullUrl: 'urn:uuid:11111111-2222-3333-4444-555555555556', resource: { resourceType: 'Patient', id: 'other2', name: [{ text: '王五' }], birthDate: '1990-01-01' } }); },
+  idLast: (b) => { for (const r of [...res(b, 'Encounter'), ...res(b, 'Condition')]) { const id = r.id; delete r.id; r.id = id; } },
+  idAfterPruned: (b) => { const o = res(b, 'Observation')[0]; if (o) reorder(o, { identifier: [{ value: 'OBS-1' }], id: o.id }); },
+  metaFirst: (b) => { for (const r of res(b, 'Procedure')) reorder(r, { meta: { versionId: '1' } }); },
+  prunedThenMeta: (b) => { const r = res(b, 'MedicationRequest')[0]; if (r) reorder(r, { identifier: [{ value: 'RX-1' }], meta: { versionId: '3' } }); },
+  prunedIdMeta: (b) => { const r = res(b, 'MedicationRequest')[0]; if (r) reorder(r, { identifier: [{ value: 'RX-1' }], id: r.id, meta: { versionId: '3' } }); },
+  bareCoverage: (b) => { const cov = res(b, 'Coverage').find((c) => JSON.stringify(c).includes('commercial')); if (cov) for (const k of Object.keys(cov)) if (k !== 'resourceType' && k !== 'id') delete cov[k]; },
+  bareCoverageNoId: (b) => { const cov = res(b, 'Coverage').find((c) => JSON.stringify(c).includes('commercial')); if (cov) for (const k of Object.keys(cov)) if (k !== 'resourceType') delete cov[k]; },
 };
 
 const INVALID: Record<string, (b: Json) => unknown> = {

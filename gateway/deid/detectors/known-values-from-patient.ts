@@ -127,9 +127,13 @@ function isSpecificEnough(value: string): boolean {
   return false;
 }
 
-export function knownValuesFromPatient(patient: unknown): KnownValues {
+/**
+ * The same values as `knownValuesFromPatient`, each once, in no particular order (for callers that
+ * index them rather than list them).
+ */
+export function collectKnownValues(patient: unknown): string[] {
   const resource = asObject(patient);
-  if (resource === undefined) return { values: [] };
+  if (resource === undefined) return [];
   const values: string[] = [];
   eachObject(resource['name'], (name) => nameValues(name, values));
   eachObject(resource['identifier'], (identifier) => {
@@ -152,6 +156,11 @@ export function knownValuesFromPatient(patient: unknown): KnownValues {
     seen.add(value);
     distinct.push(value);
   }
+  return distinct;
+}
+
+export function knownValuesFromPatient(patient: unknown): KnownValues {
+  const distinct = collectKnownValues(patient);
   distinct.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
   return { values: distinct };
 }

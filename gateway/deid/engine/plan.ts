@@ -15,8 +15,8 @@
  * resource type, or steps that reach into nested resources, keep the general algorithm for that type.
  * The conformance suite and a differential test run both and compare.
  */
-import type { ChildInfo } from './model.js';
-import { childInfo, isResourceType, RESOURCE_ELEMENT_NAMES } from './model.js';
+import type { ChildInfo, ChildTable } from './model.js';
+import { childInfo, childOf, isResourceType, RESOURCE_ELEMENT_NAMES } from './model.js';
 import type { FNode } from './node.js';
 import type { Step } from './selector.js';
 import type { CompiledRule } from './types.js';
@@ -42,6 +42,13 @@ const slotOf = (code: number) => Math.floor(code / 512);
 const stepOf = (code: number) => Math.floor((code % 512) / 2);
 const isPending = (code: number) => code % 2 === 1;
 
+/** A child element (by JSON key) of an object in some state: its model entry and its state, before `where`. */
+export interface PlanEdge {
+  /** undefined: R4 has no such element. */
+  readonly info: ChildInfo | undefined;
+  readonly state: PlanState | undefined;
+}
+
 export class PlanState {
   /** The first rule (slot) that selects a node in this state, or -1. */
   readonly decision: number;
@@ -49,6 +56,8 @@ export class PlanState {
   readonly wheres: readonly number[];
   readonly next = new Map<ChildInfo, PlanState>();
   readonly resolved = new Map<number, PlanState>();
+  /** Per table of children (one per type path), the edges by JSON key (`ResourcePlan.edge`). */
+  readonly edges = new Map<ChildTable, Map<string, PlanEdge>>();
   constructor(
     readonly codes: readonly number[],
     decision: number,
@@ -108,6 +117,27 @@ export class ResourcePlan {
       this.states.set(key, state);
     }
     return state;
+  }
+
+  /** The edges of an object in `state` whose children are described by `table`. */
+  edgesOf(state: PlanState, table: ChildTable): Map<string, PlanEdge> {
+    let edges = state.edges.get(table);
+    if (edges === undefined) {
+      edges = new Map();
+      state.edges.set(table, edges);
+    }
+    return edges;
+  }
+
+  /** The edge for JSON key `key` (model lookup and state transition at once), cached in `edges`. */
+  edge(edges: Map<string, PlanEdge>, state: PlanState, table: ChildTable, typePath: string, key: string): PlanEdge {
+    let edge = edges.get(key);
+    if (edge === undefined) {
+      const info = childOf(table, typePath, key);
+      edge = { info, state: info === undefined || info.resource ? undefined : this.child(state, info) };
+      edges.set(key, edge);
+    }
+    return edge;
   }
 
   /** The state of a (non-resource) child with `info`, before any `where` is resolved. */

@@ -69,19 +69,36 @@ function aesKey(encryptKey: string): Buffer | undefined {
 
 export function runParameters(profile: CompiledProfile, options: RunOptions): RunParameters {
   const configured = profile.parameters;
+  const keys = options.keys;
   const pick = (which: keyof RunKeys): string => {
-    const supplied = options.keys?.[which];
+    const supplied = keys?.[which];
     if (supplied !== undefined && supplied !== '') return supplied;
     return configured[which] !== '' ? configured[which] : randomKey(which);
   };
+  // Written out rather than spread: this runs once per record.
   return {
-    ...configured,
-    cryptoHashKey: pick('cryptoHashKey'),
     dateShiftKey: pick('dateShiftKey'),
+    dateShiftScope: configured.dateShiftScope,
+    dateShiftFixedOffsetInDays: configured.dateShiftFixedOffsetInDays,
+    cryptoHashKey: pick('cryptoHashKey'),
     encryptKey: pick('encryptKey'),
+    enablePartialAgesForRedact: configured.enablePartialAgesForRedact,
+    enablePartialDatesForRedact: configured.enablePartialDatesForRedact,
+    enablePartialZipCodesForRedact: configured.enablePartialZipCodesForRedact,
+    restrictedZipCodeTabulationAreas: configured.restrictedZipCodeTabulationAreas,
     dateShiftKeyPrefix: options.dateShiftKeyPrefix ?? '',
     today: options.today ?? new Date(),
   };
+}
+
+const usesEncryptCache = new WeakMap<CompiledProfile, boolean>();
+function usesEncrypt(profile: CompiledProfile): boolean {
+  let uses = usesEncryptCache.get(profile);
+  if (uses === undefined) {
+    uses = profile.rules.some((rule) => rule.method === 'encrypt');
+    usesEncryptCache.set(profile, uses);
+  }
+  return uses;
 }
 
 // The pads of the last few keys (one per insurer), so that a run does not start with two compressions.
@@ -225,9 +242,9 @@ function visit(node: FNode, profile: CompiledProfile, state: RunState): number {
  */
 export function createRunState(profile: CompiledProfile, root: FNode, options: RunOptions = {}): RunState {
   const params = runParameters(profile, options);
-  const usesEncrypt = profile.rules.some((rule) => rule.method === 'encrypt');
-  const encryptKeyBytes = usesEncrypt ? aesKey(params.encryptKey) : undefined;
-  if (usesEncrypt && encryptKeyBytes === undefined) {
+  const encrypts = usesEncrypt(profile);
+  const encryptKeyBytes = encrypts ? aesKey(params.encryptKey) : undefined;
+  if (encrypts && encryptKeyBytes === undefined) {
     throw new TypeError('encryptKey must be 16, 24 or 32 bytes (as UTF-8, or base64)');
   }
   return {
