@@ -25,7 +25,7 @@ import { peekDecisionIssuer, verifyDecision, type DecisionClaims } from '../keys
 import { isServiceError } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
-import { readJsonIfExists, syncDir, writeFileDurably, writeFileSynced } from './durable.js';
+import { readJsonIfExists, syncDir, writeFileSynced } from './durable.js';
 import { InsurerKeys } from './insurer-keys.js';
 import type { HospitalSession } from './session.js';
 import { applyDecision, type StaySettlement } from './settlement.js';
@@ -96,7 +96,8 @@ export async function followDecisions(session: HospitalSession, options: FollowO
       }
       const events = await handleBatch(session, keys, options.outDir, batch);
       const last = batch[batch.length - 1]!.cursor;
-      await writeFileDurably(join(options.outDir, 'state.json'), JSON.stringify({ cursor: last }));
+      // The cursor's own rename need not be durable: losing it only repeats idempotent writes.
+      await writeFileSynced(join(options.outDir, 'state.json'), JSON.stringify({ cursor: last }));
       summary.cursor = last;
       for (const event of events) {
         if (event.ok) summary.received += 1;

@@ -31,11 +31,6 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileDurably(path: string, data: string): Promise<void> {
-  await writeFileSynced(path, data);
-  await syncDir(dirname(path));
-}
-
 /** Parsed JSON of a file, or undefined if it does not exist. */
 export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
   try {

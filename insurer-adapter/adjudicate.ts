@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -145,10 +146,11 @@ async function send(
   const response = await submitSignedDecision(session, decisionId, jws);
   const decided = { transferId, decisionId, outcome, jws, response };
   if (inbox) {
-    await writeDurably(
-      join(inbox, `${transferId}${DONE}`),
-      JSON.stringify({ transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed }, null, 2),
-    );
+    // A marker, atomic but not fsynced: if a crash loses it, the kept token is resent and replayed.
+    const done = join(inbox, `${transferId}${DONE}`);
+    const temp = `${done}.tmp-${process.pid}-${randomUUID()}`;
+    await writeFile(temp, JSON.stringify({ transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed }, null, 2), { mode: 0o600 });
+    await rename(temp, done);
   }
   return decided;
 }

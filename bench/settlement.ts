@@ -1,0 +1,145 @@
+/**
+ * Submit-to-decision latency through the real stack, the number the direct-settlement pilot is about:
+ * the gateway (mutual-TLS gRPC, seal worker pool, durable group commit) in this process; the hospital adapter
+ * and the insurer adapter each in a process of their own (own event loop and I/O pool, as on their own
+ * machines — all three share this machine's cores).
+ * The hospital submits at a fixed rate (open loop) and follows its decisions; the insurer pulls with
+ * follow, decides each record with the example rules, signs and submits the decision. Latency runs from
+ * each record's scheduled submit to its verified decision being on disk for the HIS.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { startGateway } from '../gateway/server.js';
+import { initExchange } from '../keys/exchange/init.js';
+import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
+import type { BenchLine, BenchOptions } from './types.js';
+
+const RATE = 200;
+const TARGET_P99_MS = 250;
+
+export interface SettlementBenchRun {
+  /** Records per second the hospital submits. */
+  rate: number;
+  seconds: number;
+  warmup: number;
+}
+
+interface Party {
+  child: ChildProcess;
+  ready: Promise<void>;
+  result: Promise<unknown>;
+}
+
+function startParty(module: string, config: Record<string, unknown>): Party {
+  const child = fork(fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, HDX_BENCH_PARTY: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let ready!: () => void;
+  const readyP = new Promise<void>((resolve) => (ready = resolve));
+  const result = new Promise((resolve, reject) => {
+    child.on('message', (m: { type: string }) => (m.type === 'ready' ? ready() : resolve(m)));
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`${module} process exited with ${code}`)));
+  });
+  return { child, ready: Promise.race([readyP, result.then(() => undefined)]), result };
+}
+
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const at = (s: number[], q: number) => (s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!);
+
+export async function bench(options: BenchOptions): Promise<BenchLine[]> {
+  const seconds = options.quick ? 3 : 10;
+  return runSettlementBench({ rate: RATE, seconds, warmup: options.quick ? 100 : 200 });
+}
+
+/** One run at a given rate (the bench runs the issue's 200/s; other rates help find the knee). */
+export async function runSettlementBench(run: SettlementBenchRun): Promise<BenchLine[]> {
+  const { rate, seconds } = run;
+  const count = Math.round(rate * seconds);
+  const root = mkdtempSync(join(tmpdir(), 'hdx-bench-settle-'));
+  // The gateway logs a line per call as in production, to a sink that costs what a file would.
+  const sink = pino.destination({ dest: '/dev/null', sync: false });
+  const parties: ChildProcess[] = [];
+  try {
+    const exchange = await initExchange(join(root, 'exchange'));
+    const gateway = await startGateway({
+      gatewayDir: exchange.gateway.dir,
+      dataDir: join(root, 'gateway-data'),
+      listen: '127.0.0.1:0',
+      logger: pino({ level: 'info' }, sink),
+    });
+    const address = `localhost:${gateway.port}`;
+    try {
+      const insurer = startParty('insurer', {
+        partyDir: join(exchange.dir, 'parties', 'taikang-online'),
+        address,
+        outDir: join(root, 'insurer-inbox'),
+      });
+      const config: HospitalBenchConfig = {
+        partyDir: join(exchange.dir, 'parties', 'nanshan-people'),
+        address,
+        outDir: join(root, 'his'),
+        rate,
+        count,
+        warmup: run.warmup,
+        patients: 200,
+      };
+      const hospital = startParty('hospital', { ...config });
+      parties.push(insurer.child, hospital.child);
+      await Promise.all([insurer.ready, hospital.ready]);
+      hospital.child.send('go');
+      const result = (await hospital.result) as HospitalBenchResult;
+      insurer.child.send('stop');
+      await insurer.result;
+
+      // The gateway's own timers for the same records: accepted → decision recorded.
+      const rows = gateway.gateway.db
+        .prepare(`SELECT decided_at - created_at AS ms, delivered_at - created_at AS deliver,
+            acknowledged_at - delivered_at AS ack, decided_at - acknowledged_at AS decide
+          FROM transfers WHERE created_at >= ? AND decided_at IS NOT NULL`)
+        .all(result.measuredFrom) as Array<{ ms: number; deliver: number; ack: number; decide: number }>;
+      const stage = (k: 'deliver' | 'ack' | 'decide') => at(sorted(rows.map((r) => r[k])), 0.5);
+      const e2e = sorted(result.latencies);
+      const server = sorted(rows.map((r) => r.ms));
+      const submit = sorted(result.submitLatencies);
+      const lag = sorted(result.sendLag);
+      const p99 = at(e2e, 0.99);
+      const mix = Object.entries(result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
+      const note = `${count} records at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers = cores; ${result.missing} missing, ${result.errors} errors`;
+      const label = rate === RATE ? 'settlement' : `settlement @${rate}/s`;
+      return [
+        { name: `${label}: submit → decision at the desk (median)`, value: at(e2e, 0.5), unit: 'ms', note },
+        {
+          name: `${label}: submit → decision at the desk (p99)`,
+          value: p99,
+          unit: 'ms',
+          target: `< ${TARGET_P99_MS} ms`,
+          meets: p99 < TARGET_P99_MS && result.missing === 0 && result.errors === 0,
+        },
+        { name: `${label}: submit → decision at the desk (max)`, value: at(e2e, 1), unit: 'ms' },
+        { name: `${label}: gateway accepted → decision recorded (median)`, value: at(server, 0.5), unit: 'ms' },
+        {
+          name: `${label}: gateway accepted → decision recorded (p99)`,
+          value: at(server, 0.99),
+          unit: 'ms',
+          note: `median stages: accepted→delivered ${stage('deliver')} ms, →acknowledged ${stage('ack')} ms, →decided ${stage('decide')} ms`,
+        },
+        { name: `${label}: submit call at that load (median)`, value: at(submit, 0.5), unit: 'ms', note: `p99 ${at(submit, 0.99).toFixed(1)} ms` },
+        { name: `${label}: decisions per second sustained`, value: result.latencies.length / result.seconds, unit: 'decisions/s', note: mix },
+        { name: `${label}: load generator lag (p99)`, value: at(lag, 0.99), unit: 'ms', note: 'how late sends left their schedule' },
+      ];
+    } finally {
+      await gateway.stop();
+    }
+  } finally {
+    for (const child of parties) if (child.exitCode === null) child.kill();
+    sink.end();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
