@@ -3,8 +3,10 @@
  * keys), as each party would run it. Creates ./.hdx-demo afresh, starts the gateway with mutual TLS,
  * records consents at two hospitals for two insurers, submits a batch of discharge records (some with
  * no consent), revokes one consent before delivery, lets each insurer pull, verify and decrypt, checks
- * that no identifier reached an insurer, verifies the audit log as the regulator would, prints a
- * summary, stops the gateway and exits 0 (non-zero if any check fails).
+ * that no identifier reached an insurer, lets each insurer adjudicate with the example rules and send
+ * its signed decision back to the discharge desk, verifies the audit log as the regulator would, prints a
+ * summary with each stay's settlement and the submit-to-decision times, stops the gateway and exits 0
+ * (non-zero if any check fails).
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +17,9 @@ import { startGateway } from '../gateway/server.js';
 import { grantConsent, revokeConsent } from '../hospital-adapter/consent.js';
 import { openHospitalSession, type HospitalSession } from '../hospital-adapter/session.js';
 import { submitFiles } from '../hospital-adapter/submit.js';
-import { pullTransfers } from '../insurer-adapter/pull.js';
+import { followDecisions, type DecisionEvent } from '../hospital-adapter/decisions.js';
+import { pullAndDecide } from '../insurer-adapter/pull-and-decide.js';
+import { createRules } from '../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
 import { DataCategory, Purpose } from '../proto/gen/hdx/v1/common.js';
@@ -25,6 +29,7 @@ const ROOT = resolve(process.env.HDX_DEMO_DIR ?? '.hdx-demo');
 const RECORDS_PER_HOSPITAL = Number(process.env.HDX_DEMO_RECORDS ?? 60);
 const HOSPITALS = ['nanshan-people', 'szu-general'] as const;
 const INSURERS = ['taikang-online', 'pingan-health'] as const;
+const INSURER_NAMES: Record<string, string> = { 'taikang-online': '泰康在线', 'pingan-health': '平安健康' };
 const DAY = 86_400_000;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -133,19 +138,63 @@ async function main(): Promise<number> {
     });
     say(`  consent ${victim.consentId} revoked: ${revoked.withheldTransfers} undelivered transfer withheld`);
 
-    step('insurers: pull, verify the gateway’s signature, decrypt with their own key, acknowledge');
+    step('insurers: pull, verify the gateway’s signature, decrypt, acknowledge, adjudicate, send a signed decision');
     const delivered = new Map<string, number>();
+    const decidedBy = new Map<string, number>();
     const refusedAtInsurer: string[] = [];
+    await Promise.all(
+      INSURERS.map(async (insurerId) => {
+        const session = await openInsurerSession(partyDir(insurerId), address);
+        try {
+          const { pulled, decided } = await pullAndDecide(session, {
+            outDir: join(ROOT, 'insurers', insurerId, 'inbox'),
+            rules: createRules({ insurerName: INSURER_NAMES[insurerId]! }),
+          });
+          delivered.set(insurerId, pulled.filter((o) => o.ok).length);
+          decidedBy.set(insurerId, decided.filter((o) => o.ok).length);
+          refusedAtInsurer.push(...pulled.filter((o) => !o.ok).map((o) => o.transferId));
+        } finally {
+          session.close();
+        }
+      }),
+    );
     for (const insurerId of INSURERS) {
-      const session = await openInsurerSession(partyDir(insurerId), address);
-      try {
-        const got = await pullTransfers(session, { outDir: join(ROOT, 'insurers', insurerId, 'inbox') });
-        delivered.set(insurerId, got.filter((o) => o.ok).length);
-        refusedAtInsurer.push(...got.filter((o) => !o.ok).map((o) => o.transferId));
-      } finally {
-        session.close();
-      }
-      say(`  ${insurerId.padEnd(16)} received ${delivered.get(insurerId)} de-identified records`);
+      say(`  ${insurerId.padEnd(16)} received ${delivered.get(insurerId)} de-identified records, decided ${decidedBy.get(insurerId)}`);
+    }
+
+    step('discharge desks: follow decisions (hdx hospital decisions), verify each insurer’s signature, settle');
+    const decisions: Array<Extract<DecisionEvent, { ok: true }>> = [];
+    let decisionsRefused = 0;
+    for (const [id, session] of hospitals) {
+      await followDecisions(session, {
+        outDir: join(ROOT, 'hospitals', id, 'decisions'),
+        onDecision: (event) => {
+          if (event.ok) decisions.push(event);
+          else decisionsRefused += 1;
+        },
+      });
+    }
+    const acceptedAt = new Map(
+      accepted.flatMap((o) => (o.ok ? [[o.response.submissionId, o.response.acceptedAt?.getTime() ?? 0] as const] : [])),
+    );
+    const waits = decisions
+      .map((d) => Date.parse(d.decision.recordedAt) - (acceptedAt.get(d.decision.submissionId) ?? Number.NaN))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const pct = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))] ?? 0;
+    const byOutcome = new Map<string, number>();
+    for (const d of decisions) byOutcome.set(d.decision.claims.hdx.outcome, (byOutcome.get(d.decision.claims.hdx.outcome) ?? 0) + 1);
+    say(`  ${decisions.length} decisions: ${[...byOutcome].map(([k, v]) => `${v} ${k}`).join(', ')}`);
+    say(`  submit → decision: median ${(pct(0.5) / 1000).toFixed(2)} s, p95 ${(pct(0.95) / 1000).toFixed(2)} s (today's claims: 3–7 working days)`);
+    say('  (this demo runs in phases, so these include waiting for the whole batch; `npm run bench` measures live latency)');
+    say('  a few stays as the discharge desk sees them (CNY):');
+    say('    stay                                     total      医保     insurer   patient owes');
+    const seen = new Set<string>();
+    for (const d of decisions) {
+      const st = d.settlement;
+      if (seen.has(st.submissionId) || seen.size >= 5) continue;
+      seen.add(st.submissionId);
+      say(`    ${st.submissionId.padEnd(36)} ${st.totalCharges.padStart(10)} ${st.socialInsurancePaid.padStart(9)} ${st.insurerPaid.padStart(10)} ${st.patientRemainder.padStart(12)}${st.final ? '' : '  (more information requested)'}`);
     }
 
     step('privacy check: search every file the insurers received for the patients’ identifiers');
@@ -171,8 +220,11 @@ async function main(): Promise<number> {
 
     const expectedDelivered = transfers.length - revoked.withheldTransfers;
     const totalDelivered = [...delivered.values()].reduce((a, b) => a + b, 0);
+    const totalDecided = [...decidedBy.values()].reduce((a, b) => a + b, 0);
     const checks = {
       'every consented record was delivered': totalDelivered === expectedDelivered && refusedAtInsurer.length === 0,
+      'every delivered record was decided and the decision reached its hospital':
+        totalDecided === totalDelivered && decisions.length === totalDecided && decisionsRefused === 0,
       'records without consent were refused': denied.length === plan.filter((p) => p.insurers.length === 0).length,
       'no submission failed for another reason': failed.length === 0,
       'no identifier reached an insurer': leaked.length === 0,
@@ -184,6 +236,7 @@ async function main(): Promise<number> {
     say(`denied (no consent) ${denied.length}`);
     for (const [id, n] of delivered) say(`delivered → ${id.padEnd(16)} ${n}`);
     say(`withheld (revoked)  ${revoked.withheldTransfers}`);
+    say(`decisions at desks  ${decisions.length} (submit → decision median ${(pct(0.5) / 1000).toFixed(2)} s)`);
     say(`audit log           ${auditOk ? 'verified' : 'FAILED'} (${gateway.gateway.audit.size} events)`);
     say(`elapsed             ${((performance.now() - started) / 1000).toFixed(1)} s`);
     for (const [name, ok] of Object.entries(checks)) say(`${ok ? '✓' : '✗'} ${name}`);
