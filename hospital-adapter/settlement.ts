@@ -1,7 +1,8 @@
 /**
  * The discharge desk's view of one stay (one submission): total charges, what 医保 paid, what the
  * commercial insurer(s) pay, and what the patient still owes. Built from the latest decision of each
- * transfer (a revision replaces the decision it revises), in integer fen.
+ * insurer (a revision replaces the decision it revises; an insurer that got the stay twice pays once), in
+ * integer fen.
  */
 import type { DecisionAmounts, DecisionOutcome } from '../keys/formats/decision.js';
 import { amountOf, fenOf } from '../keys/formats/money.js';
@@ -34,7 +35,12 @@ export function applyDecision(current: StaySettlement | undefined, submissionId:
   const previous = current?.decisions[decision.transferId];
   if (current && previous && previous.cursor >= decision.cursor) return current;
   const decisions = { ...current?.decisions, [decision.transferId]: decision };
-  const all = Object.values(decisions);
+  const latestPerInsurer = new Map<string, StayDecision>();
+  for (const d of Object.values(decisions)) {
+    const seen = latestPerInsurer.get(d.insurerId);
+    if (!seen || seen.cursor < d.cursor) latestPerInsurer.set(d.insurerId, d);
+  }
+  const all = [...latestPerInsurer.values()];
   // The record's own figures: from a decision that read them (needs-more-information may state zeros).
   const basis = all.find((d) => d.outcome !== 'needs-more-information') ?? all[0]!;
   const patientPaid = fenOf(basis.amounts.patientPaid);
