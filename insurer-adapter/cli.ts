@@ -17,7 +17,7 @@ export function registerInsurerCommands(program: Command): void {
     .option('--follow', 'keep waiting for new transfers (Ctrl-C to stop)')
     .option('--lease-seconds <n>', 'lease to ask for', '0')
     .option('--concurrency <n>', 'transfers received (and decided) at once', '8')
-    .option('--adjudicate <module>', 'rules module (exports adjudicate): decide each transfer, sign and submit the decision')
+    .option('--adjudicate <module>', 'rules module (exports adjudicate): decide each transfer, sign and submit the decision; first finishes undecided transfers already in --out')
     .option('--json', 'one JSON object per transfer (and per decision)')
     .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; concurrency: string; adjudicate?: string; json?: boolean }) => {
       const rules = opts.adjudicate ? await loadAdjudicator(opts.adjudicate) : undefined;
