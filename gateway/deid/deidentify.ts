@@ -18,7 +18,7 @@ import type { CompiledProfile } from './engine/types.js';
 import { detectOptionsFor, identifierValues } from './known-values.js';
 import { pseudonymisePatient } from './patient.js';
 import { setPolicyNumber } from './policy.js';
-import { rewriteReferences, targetsOf, type EntryKey } from './references.js';
+import { rewriteReferences, Targets, type EntryKey } from './references.js';
 import { Bail, deidentifyOnePass } from './one-pass.js';
 import { Scrubber } from './scrub-text.js';
 import { entryResources } from './tree.js';
@@ -70,7 +70,7 @@ function entriesOf(bundle: Json): Entry[] {
 }
 
 /** The record's subject: the Patient the Encounter is about, else the first Patient. */
-function subjectOf(entries: readonly Entry[], targets: ReadonlyMap<string, string>): Entry | undefined {
+function subjectOf(entries: readonly Entry[], targets: Targets): Entry | undefined {
   const patients = entries.filter((entry) => entry.type === 'Patient');
   const encounter = entries.find((entry) => entry.type === 'Encounter')?.json;
   const subject = isObject(encounter?.['subject']) ? (encounter['subject'] as Json)['reference'] : undefined;
@@ -89,7 +89,7 @@ export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: 
   if (!isObject(input) || input['resourceType'] !== 'Bundle') throw new InvalidInput('the record is not a FHIR Bundle');
   if (input['entry'] !== undefined && !Array.isArray(input['entry'])) throw new InvalidInput('Bundle.entry must be a list');
   const submitted = entriesOf(input);
-  const targets = targetsOf(submitted);
+  const targets = new Targets(submitted);
   const subject = subjectOf(submitted, targets);
   if (path !== 'tree') {
     try {
@@ -101,7 +101,7 @@ export function deidentifyBundle(profile: CompiledProfile, input: unknown, ctx: 
       if (!(error instanceof Bail)) onePassFailures++;
     }
   }
-  return deidentifyWithTree(profile, input, ctx, categories, submitted, targets, subject);
+  return deidentifyWithTree(profile, input, ctx, categories, submitted, targets.map(), subject);
 }
 
 /** Failures of the one-pass path other than `Bail` (a bug there; the tree path answered instead). */

@@ -23,6 +23,7 @@ import { childInfo, childOf, childTable, isResourceType, tableOf, type ChildInfo
 import { makeNode, type FNode, type Primitive } from './engine/node.js';
 import type { PlanEdge, PlanState, ResourcePlan } from './engine/plan.js';
 import { parseRelativeReference, transformReferenceId } from './engine/reference.js';
+import type { Targets } from './references.js';
 import { createRunState, METHOD_FNS, methodCounts } from './engine/run.js';
 import { Op, type CompiledProfile, type CompiledRule, type RunState } from './engine/types.js';
 import { POLICY_NUMBER_SYSTEM, policyCoverageJson } from './policy.js';
@@ -49,7 +50,7 @@ export interface OnePassInput {
   ctx: DeidContext;
   categories: ReadonlySet<DataCategory>;
   submitted: readonly SubmittedEntry[];
-  targets: ReadonlyMap<string, string>;
+  targets: Targets;
   subject: SubmittedEntry | undefined;
 }
 
@@ -139,8 +140,11 @@ function single(json: Json, key: string): unknown {
 class OnePass {
   readonly state: RunState;
   private readonly notes: boolean;
-  private readonly targets: ReadonlyMap<string, string>;
-  private readonly kept = new Set<string>();
+  private readonly targets: Targets;
+  /** Per submitted entry, whether consent pruning keeps it. */
+  private keep: boolean[] = [];
+  /** `Type/id` of the entries kept (references.ts's `kept`), built only if a reference needs it. */
+  private kept: Set<string> | undefined;
   private readonly patientReference: string | undefined;
   private readonly pseudonymReference: string;
   readonly identifiers: IdentifierValue[] = [];
@@ -158,6 +162,10 @@ class OnePass {
   private plan: ResourcePlan | undefined;
   private ops = 0;
   private readonly referenceHashes = new Map<string, string>();
+  /** The submitted value of the reference being written, when it was rewritten. */
+  private referenceKey: string | undefined;
+  private readonly referenceKinds = new Map<string, number>();
+  private readonly referenceRelatives = new Map<string, string>();
   private readonly scratchParent: FNode;
   private readonly scratch: FNode;
 
@@ -198,17 +206,41 @@ class OnePass {
   private referenceKind(item: Json): number {
     const value = single(item, 'reference');
     if (typeof value !== 'string') return PLAIN;
-    const relative = this.targets.get(value) ?? (parseRelativeReference(value) !== undefined ? value : undefined);
-    if (relative === undefined) return PLAIN;
-    if (this.targets.has(relative) && !this.kept.has(relative)) {
-      this.referencesDropped++;
-      return -1;
+    let kind = this.referenceKinds.get(value);
+    if (kind === undefined) {
+      // references.ts's rewrite, decided once per distinct reference of the record.
+      const entry = this.targets.entryOf(value);
+      let relative: string | undefined;
+      if (entry >= 0) {
+        // A fullUrl of an entry, ids unique: its Type/id is in the map and is kept iff the entry is.
+        relative = this.targets.relativeOf(entry);
+        kind = !this.keep[entry] ? -1 : relative === this.patientReference ? REFERENCE_PATIENT : REFERENCE_RELATIVE;
+      } else if (entry === -1) {
+        kind = PLAIN; // not a key, and without '/' not a relative reference either
+      } else {
+        relative = this.targets.get(value) ?? (parseRelativeReference(value) !== undefined ? value : undefined);
+        if (relative === undefined) kind = PLAIN;
+        else if (this.targets.map().has(relative) && !this.keptRelatives().has(relative)) kind = -1;
+        else if (relative === this.patientReference) kind = REFERENCE_PATIENT;
+        else kind = REFERENCE_RELATIVE;
+      }
+      this.referenceKinds.set(value, kind);
+      if (kind === REFERENCE_RELATIVE) this.referenceRelatives.set(value, relative!);
     }
-    if (relative === this.patientReference) {
-      this.referencesPseudonymised++;
-      return REFERENCE_PATIENT;
+    if (kind === -1) this.referencesDropped++;
+    else if (kind === REFERENCE_PATIENT) this.referencesPseudonymised++;
+    return kind;
+  }
+
+  private keptRelatives(): Set<string> {
+    if (this.kept === undefined) {
+      this.kept = new Set();
+      this.run.submitted.forEach((entry, index) => {
+        const id = entry.json?.['id'];
+        if (this.keep[index] && typeof id === 'string') this.kept!.add(`${entry.type}/${id}`);
+      });
     }
-    return REFERENCE_RELATIVE;
+    return this.kept;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -275,10 +307,13 @@ class OnePass {
       const input = String(value);
       let result: string;
       if (info.name === 'reference' && parentType === 'Reference') {
-        result = this.referenceHashes.get(input) ?? '';
+        // Remembered by the reference as submitted when it was rewritten (a flat string, cheap to
+        // look up), else by itself.
+        const key = this.referenceKey ?? input;
+        result = this.referenceHashes.get(key) ?? '';
         if (result === '') {
           result = transformReferenceId(input, this.state.hash);
-          this.referenceHashes.set(input, result);
+          this.referenceHashes.set(key, result);
         }
       } else {
         result = this.state.hash(input);
@@ -342,37 +377,34 @@ class OnePass {
     return edge.info;
   }
 
-  /** The decision (rule slot) for a child in `state`, -1 for none. */
-  private static decide(own: number, inherited: number): number {
-    return inherited === -1 ? own : own === -1 ? inherited : own < inherited ? own : inherited;
+  /**
+   * The rule for a child whose own decision is `own` under `inherited` (plan.ts's walk: the first rule
+   * that selects it or an ancestor), counting `keep` where it starts. undefined: no rule.
+   */
+  private ruleFor(own: number, inherited: number): CompiledRule | undefined {
+    if (own !== -1 && (inherited === -1 || own < inherited)) {
+      const rule = this.plan!.rules[own]!.rule;
+      if (rule.method === 'keep') this.state.changed[rule.methodIndex]!++;
+      return rule;
+    }
+    return inherited === -1 ? undefined : this.plan!.rules[inherited]!.rule;
   }
 
-  private countKeep(decided: number, own: number, inherited: number): CompiledRule | undefined {
-    if (decided === -1) return undefined;
-    const rule = this.plan!.rules[decided]!.rule;
-    if (rule.method === 'keep' && own === decided && inherited !== decided) this.state.changed[rule.methodIndex]!++;
-    return rule;
-  }
-
-  /** A primitive child (`state`: its state, before `where`; undefined outside a plan). */
+  /** A primitive child (`state`: its state, before `where`; undefined outside a plan). Returns whether it was written. */
   private writePrimitive(
     out: Json, key: string, info: ChildInfo, value: unknown, parentType: string, state: PlanState | undefined, inherited: number, replacement: string | undefined,
-  ): void {
+  ): boolean {
     let own = -1;
-    if (state !== undefined) {
-      const childState = state.wheres.length > 0 ? this.plan!.resolveWith(state, info.name, info.type, NO_CHILDREN) : state;
-      own = childState.decision;
-    }
-    const decided = OnePass.decide(own, inherited);
+    if (state !== undefined) own = (state.wheres.length > 0 ? this.plan!.resolveWith(state, info.name, info.type, NO_CHILDREN) : state).decision;
     if (!Array.isArray(value)) {
       if (!isPrimitive(value)) throw BAIL;
       if (replacement !== undefined) {
         out[key] = replacement; // protected: no rule, no scrubbing
-        return;
+        return true;
       }
-      const rule = this.countKeep(decided, own, inherited);
+      const rule = own === -1 && inherited === -1 ? undefined : this.ruleFor(own, inherited);
       const result = rule === undefined || rule.method === 'keep' ? value : this.applyTo(rule, info, parentType, value);
-      if (result === null) return;
+      if (result === null) return false;
       if (info.repeating) {
         const list = [result];
         out[key] = list;
@@ -381,18 +413,18 @@ class OnePass {
         out[key] = result;
         this.noteText(info, parentType, out, key, result);
       }
-      return;
+      return true;
     }
     if (replacement !== undefined) throw BAIL;
     const list: Primitive[] = [];
     for (const item of value) {
       if (item === null) continue;
       if (!isPrimitive(item)) throw BAIL;
-      const rule = this.countKeep(decided, own, inherited);
+      const rule = own === -1 && inherited === -1 ? undefined : this.ruleFor(own, inherited);
       const result = rule === undefined || rule.method === 'keep' ? item : this.applyTo(rule, info, parentType, item);
       if (result !== null) list.push(result);
     }
-    if (list.length === 0) return;
+    if (list.length === 0) return false;
     if (info.repeating || list.length > 1) {
       out[key] = list;
       for (let i = 0; i < list.length; i++) this.noteText(info, parentType, list, i, list[i]!);
@@ -400,14 +432,16 @@ class OnePass {
       out[key] = list[0]!;
       this.noteText(info, parentType, out, key, list[0]!);
     }
+    return true;
   }
 
-  /** A complex child, once or a list (`base`: its state, before `where`). */
-  private writeComplex(out: Json, key: string, info: ChildInfo, value: unknown, base: PlanState | undefined, inherited: number, kind: number): void {
+  /** A complex child, once or a list (`base`: its state, before `where`). Returns whether it was written. */
+  private writeComplex(out: Json, key: string, info: ChildInfo, value: unknown, base: PlanState | undefined, inherited: number, kind: number): boolean {
     if (!Array.isArray(value)) {
       const written = this.writeItem(info, value, base, inherited, kind);
-      if (written !== undefined) out[key] = info.repeating ? [written] : written;
-      return;
+      if (written === undefined) return false;
+      out[key] = info.repeating ? [written] : written;
+      return true;
     }
     const list: Json[] = [];
     for (const item of value) {
@@ -415,49 +449,50 @@ class OnePass {
       const written = this.writeItem(info, item, base, inherited, kind);
       if (written !== undefined) list.push(written);
     }
-    if (list.length > 0) out[key] = info.repeating || list.length > 1 ? list : list[0]!;
+    if (list.length === 0) return false;
+    out[key] = info.repeating || list.length > 1 ? list : list[0]!;
+    return true;
   }
 
   private writeItem(info: ChildInfo, item: unknown, base: PlanState | undefined, inherited: number, parentKind: number): Json | undefined {
     if (!isObject(item)) throw BAIL;
-    if (isFreeText(info.type) && this.dropsFreeText(info, item)) {
-      this.scan(item, tableOf(info), info.typePath, false, false, PLAIN);
-      return undefined;
-    }
+    const type = info.type;
     let kind = parentKind;
-    if (info.type === 'Reference') {
+    if (type === 'Reference') {
       kind = this.referenceKind(item);
       if (kind === -1) {
         this.scan(item, tableOf(info), info.typePath, false, false, PLAIN);
         return undefined;
       }
+    } else if (isFreeText(type) && this.dropsFreeText(info, item)) {
+      this.scan(item, tableOf(info), info.typePath, false, false, PLAIN);
+      return undefined;
     }
     let own = -1;
     let state = base;
     if (state !== undefined) {
-      if (state.wheres.length > 0) state = this.plan!.resolveWith(state, info.name, info.type, jsonHolds(item, info.typePath));
+      if (state.wheres.length > 0) state = this.plan!.resolveWith(state, info.name, type, jsonHolds(item, info.typePath));
       own = state.decision;
     }
-    const decided = OnePass.decide(own, inherited);
-    const rule = this.countKeep(decided, own, inherited);
-    if (rule !== undefined && rule.method === 'generalize') throw BAIL; // the tree path's error names it
+    let decided = inherited;
+    if (own !== -1 && (inherited === -1 || own < inherited)) decided = own;
+    if (decided !== -1) {
+      const rule = this.ruleFor(own, inherited)!;
+      if (rule.method === 'generalize') throw BAIL; // the tree path's error names it
+    }
     let slot = -1;
-    if (info.type === 'Attachment') {
+    if (type === 'Attachment') {
       slot = this.slotKinds.length;
       this.slotKinds.push(ATTACHMENT);
       this.slotContainers.push([]);
       this.slotKeys.push((item['size'] != null ? 1 : 0) | (item['hash'] != null ? 2 : 0));
     }
     const out: Json = {};
-    this.writeChildren(out, item, tableOf(info), info.typePath, info.type, state, decided, kind);
-    if (info.type === 'Identifier') this.collectIdentifier(item);
-    let empty = true;
-    for (const _ in out) {
-      empty = false;
-      break;
-    }
-    if (slot !== -1 && !empty) this.slotContainers[slot] = out;
-    return empty ? undefined : out;
+    const written = this.writeChildren(out, item, tableOf(info), info.typePath, type, state, decided, kind);
+    if (type === 'Identifier') this.collectIdentifier(item);
+    if (!written) return undefined;
+    if (slot !== -1) this.slotContainers[slot] = out;
+    return out;
   }
 
   /**
@@ -466,18 +501,27 @@ class OnePass {
    */
   private writeChildren(
     out: Json, json: Json, table: ChildTable, typePath: string, type: string, state: PlanState | undefined, inherited: number, kind: number,
-  ): void {
-    const edges = state === undefined ? undefined : this.plan!.edgesOf(state, table);
+  ): boolean {
+    const plan = this.plan;
+    const edges = state === undefined ? undefined : plan!.edgesOf(state, table);
+    let written = false;
     for (const key in json) {
       if (key.charCodeAt(0) === 95) throw BAIL;
-      const info = this.lookup(edges, state, table, typePath, key);
+      let info: ChildInfo | undefined;
+      let childState: PlanState | undefined;
+      if (edges === undefined) {
+        info = childOf(table, typePath, key);
+      } else {
+        const edge = edges.get(key) ?? plan!.edge(edges, state!, table, typePath, key);
+        info = edge.info;
+        childState = edge.state;
+      }
       if (info === undefined) {
         this.unknownElements++;
         continue;
       }
       const value = json[key];
       if (value === null || value === undefined) continue;
-      const childState = this.found;
       if (kind !== PLAIN) {
         if (kind === PATIENT_ADDRESS && ADDRESS_BELOW_CITY.has(key)) {
           this.patientRemoved += checkPrimitive(value);
@@ -489,22 +533,24 @@ class OnePass {
           else this.scanItem(info, value, false);
           continue;
         }
-        if (key === 'reference' && info.primitive && (kind === REFERENCE_PATIENT || kind === REFERENCE_RELATIVE)) {
-          const replacement = kind === REFERENCE_PATIENT ? this.pseudonymReference : undefined;
+        if (key === 'reference' && info.primitive && kind !== PATIENT_ADDRESS) {
           if (kind === REFERENCE_RELATIVE) {
-            const relative = this.targets.get(value as string) ?? (value as string);
-            this.writePrimitive(out, key, info, relative, type, childState, inherited, undefined);
+            this.referenceKey = value as string;
+            written = this.writePrimitive(out, key, info, this.referenceRelatives.get(value as string)!, type, childState, inherited, undefined) || written;
+            this.referenceKey = undefined;
           } else {
-            this.writePrimitive(out, key, info, value, type, childState, inherited, replacement);
+            written = this.writePrimitive(out, key, info, value, type, childState, inherited, this.pseudonymReference) || written;
           }
           continue;
         }
       }
-      if (info.primitive) this.writePrimitive(out, key, info, value, type, childState, inherited, undefined);
+      if (info.primitive) written = this.writePrimitive(out, key, info, value, type, childState, inherited, undefined) || written;
       else if (info.resource) throw BAIL; // resources are written by writeResource
-      else this.writeComplex(out, key, info, value, childState, inherited, PLAIN);
+      else written = this.writeComplex(out, key, info, value, childState, inherited, PLAIN) || written;
     }
+    return written;
   }
+
 
   /**
    * A resource (an entry's, or contained): its plan from its own type, the gateway's steps for the
@@ -652,17 +698,14 @@ class OnePass {
   bundle(): { bundle: Json; resourcesIn: number; resourcesOut: number; policyAdded: boolean } {
     const { input, submitted, subject, categories } = this.run;
     // Consent pruning is decided from the entries as submitted (deidentify.ts worked them out).
-    const keep: boolean[] = [];
+    const keep = this.keep;
     let commercial: SubmittedEntry | undefined;
     for (const entry of submitted) {
       const resource = entry.json;
       const kept = resource !== undefined && (entry === subject || (entry.type !== 'Patient' && isConsented(entry.type, categories)));
       keep.push(kept);
       if (!kept) add(this.resourcesDropped, resource === undefined ? '(no resource)' : entry.type);
-      else {
-        if (typeof resource['id'] === 'string') this.kept.add(`${entry.type}/${resource['id']}`);
-        if (commercial === undefined && entry.type === 'Coverage' && !isSocialInsurance(resource)) commercial = entry;
-      }
+      else if (commercial === undefined && entry.type === 'Coverage' && !isSocialInsurance(resource)) commercial = entry;
     }
     const plan = this.profile.planFor('Bundle');
     if (plan === undefined && this.profile.rulesFor('Bundle').length > 0) throw BAIL;
@@ -724,9 +767,9 @@ class OnePass {
           if (itemState.wheres.length > 0) itemState = plan!.resolveWith(itemState, 'entry', entryInfo.type, jsonHolds(item, entryInfo.typePath));
           own = itemState.decision;
         }
-        const decided = OnePass.decide(own, inherited);
-        const rule = this.countKeep(decided, own, inherited);
-        if (rule !== undefined && rule.method === 'generalize') throw BAIL;
+        let decided = inherited;
+        if (own !== -1 && (inherited === -1 || own < inherited)) decided = own;
+        if (decided !== -1 && this.ruleFor(own, inherited)!.method === 'generalize') throw BAIL;
         const written: Json = {};
         for (const entryKey in item) {
           if (entryKey.charCodeAt(0) === 95) throw BAIL;

@@ -27,6 +27,55 @@ export function targetsOf(keys: readonly EntryKey[]): Map<string, string> {
   return targets;
 }
 
+/**
+ * `targetsOf` for lookups, built lazily. A key without '/' (a fullUrl such as `urn:uuid:…`) can only
+ * be a fullUrl key (every `Type/id` key has a '/'), so it is found through a map of fullUrls to entries
+ * without building the `Type/id` strings as keys; anything else builds the whole map. `entryOf` is
+ * answered only while ids are unique (then an entry's `Type/id` is its own).
+ */
+export class Targets {
+  private full: Map<string, string> | undefined;
+  private readonly byUrl = new Map<string, number>();
+  /** Two entries share an id: `entryOf` does not answer. */
+  readonly duplicateIds: boolean;
+
+  constructor(private readonly keys: readonly EntryKey[]) {
+    const ids = new Set<string>();
+    let duplicate = false;
+    keys.forEach((key, index) => {
+      if (key.id === undefined) return;
+      if (ids.has(key.id)) duplicate = true;
+      ids.add(key.id);
+      if (key.fullUrl !== undefined) this.byUrl.set(key.fullUrl, index);
+    });
+    this.duplicateIds = duplicate;
+  }
+
+  /** The whole map, as `targetsOf` gives it. */
+  map(): Map<string, string> {
+    return (this.full ??= targetsOf(this.keys));
+  }
+
+  /** `targetsOf(keys).get(key)`. */
+  get(key: string): string | undefined {
+    if (key.indexOf('/') !== -1) return this.map().get(key);
+    const index = this.byUrl.get(key);
+    return index === undefined ? undefined : this.relativeOf(index);
+  }
+
+  /** For a key without '/' while ids are unique: the entry it points at (-1: none); -2: ask `get`. */
+  entryOf(key: string): number {
+    if (this.duplicateIds || key.indexOf('/') !== -1) return -2;
+    return this.byUrl.get(key) ?? -1;
+  }
+
+  /** `Type/id` of an entry that has an id. */
+  relativeOf(index: number): string {
+    const key = this.keys[index]!;
+    return `${key.type}/${key.id}`;
+  }
+}
+
 export interface ReferencePlan {
   targets: ReadonlyMap<string, string>;
   /** `Type/id` of the entries that remain. */

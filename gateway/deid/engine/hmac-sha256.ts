@@ -114,7 +114,16 @@ export function hmacSha256Hex(key: Uint8Array): HmacHex {
   return (message: string): string => {
     // UTF-8 needs at most 3 bytes per UTF-16 unit; leave room for padding.
     if (buffer.length < message.length * 3 + BLOCK + 8) buffer = new Uint8Array(message.length * 3 + BLOCK + 8);
-    const { written } = encoder.encodeInto(message, buffer);
+    // ids are ASCII: copy the code units; anything else goes through the encoder.
+    let written = message.length;
+    for (let i = 0; i < message.length; i++) {
+      const code = message.charCodeAt(i);
+      if (code > 0x7f) {
+        written = encoder.encodeInto(message, buffer).written;
+        break;
+      }
+      buffer[i] = code;
+    }
     state.set(inner);
     const padded = pad(buffer, written, BLOCK);
     for (let offset = 0; offset < padded; offset += BLOCK) compress(state, buffer, offset);

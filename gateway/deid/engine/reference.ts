@@ -16,14 +16,27 @@ const LITERAL_REFERENCES: RegExp[] = [
 ];
 
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
+const CONCRETE_TYPES: ReadonlySet<string> = new Set([...RESOURCE_TYPES].filter((type) => type !== 'Resource' && type !== 'DomainResource'));
+
+/** Whether `text` from `start` to its end is a FHIR id: [A-Za-z0-9-.]{1,64}. */
+function isId(text: string, start: number): boolean {
+  const length = text.length - start;
+  if (length < 1 || length > 64) return false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46)) return false;
+  }
+  return true;
+}
 
 export function transformReferenceId(reference: string, transform: (id: string) => string): string {
   if (reference === '') return reference;
   if (reference.startsWith('#')) return `#${transform(reference.slice(1))}`;
   // The common case, `Type/id`, without the long alternation of the first pattern (same result).
-  const relative = RELATIVE.exec(reference);
-  if (relative !== null && RESOURCE_TYPES.has(relative[1]!) && relative[1] !== 'Resource' && relative[1] !== 'DomainResource') {
-    return `${relative[1]}/${transform(relative[2]!)}`;
+  const slash = reference.indexOf('/');
+  if (slash > 0 && slash === reference.lastIndexOf('/') && isId(reference, slash + 1)) {
+    const type = reference.slice(0, slash);
+    if (CONCRETE_TYPES.has(type)) return `${type}/${transform(reference.slice(slash + 1))}`;
   }
   for (const pattern of LITERAL_REFERENCES) {
     const groups = pattern.exec(reference)?.groups;

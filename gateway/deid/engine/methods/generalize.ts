@@ -33,10 +33,23 @@ function evaluate(node: FNode, rule: CompiledRule, value: Primitive): Outcome {
   return { matched: false, value };
 }
 
+// The UTC day of "today", formatted again only when the day changes (records are de-identified by the
+// thousand per second; the day changes once a day).
+let lastDayNumber = Number.NaN;
+let lastDay = '';
+function dayOf(today: Date): string {
+  const dayNumber = Math.floor(today.getTime() / 86_400_000);
+  if (dayNumber !== lastDayNumber) {
+    lastDay = today.toISOString().slice(0, 10);
+    lastDayNumber = dayNumber;
+  }
+  return lastDay;
+}
+
 function outcomeFor(node: FNode, rule: CompiledRule, value: Primitive, state: RunState): Outcome {
   const memo = rule.settings.method === 'generalize' ? rule.settings.memo : undefined;
   if (memo === undefined) return evaluate(node, rule, value);
-  const day = state.params.today.toISOString().slice(0, 10);
+  const day = dayOf(state.params.today);
   if (memo.day !== day || memo.outcomes.size > MEMO_LIMIT) {
     memo.day = day;
     memo.outcomes.clear();
