@@ -26,6 +26,8 @@ export interface SettlementBenchRun {
   rate: number;
   seconds: number;
   warmup: number;
+  /** Seal worker threads (default: one per core). */
+  sealWorkers?: number;
 }
 
 interface Party {
@@ -73,6 +75,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       dataDir: join(root, 'gateway-data'),
       listen: '127.0.0.1:0',
       logger: pino({ level: 'info' }, sink),
+      ...(run.sealWorkers !== undefined && { sealWorkers: run.sealWorkers }),
     });
     const address = `localhost:${gateway.port}`;
     try {
@@ -111,7 +114,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       const lag = sorted(result.sendLag);
       const p99 = at(e2e, 0.99);
       const mix = Object.entries(result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
-      const note = `${count} records at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers = cores; ${result.missing} missing, ${result.errors} errors`;
+      const note = `${count} records at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
       const label = rate === RATE ? 'settlement' : `settlement @${rate}/s`;
       return [
         { name: `${label}: submit → decision at the desk (median)`, value: at(e2e, 0.5), unit: 'ms', note },
