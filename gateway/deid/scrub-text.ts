@@ -21,13 +21,15 @@ const TEXT_TYPES = new Set(['string', 'markdown']);
 // isTextAttachment's test, for an attachment that has data.
 const TEXT_CONTENT = /^text\/(plain|markdown)\b/i;
 
-// Per text: whether the generic detectors (no known values, no caller patterns) find anything, and how
-// many ASCII digits it has (record-number shapes need several). The texts themselves are not kept (they
+// Per text: whether the generic detectors (no known values, no caller patterns) find anything, whether
+// lowercasing changes it, and how many ASCII digits it has (record-number shapes need several). The texts themselves are not kept (they
 // come from records): the cache is keyed by a 53-bit hash of the text, so a wrong answer needs a 53-bit
 // collision (below 1 in 10^11 per lookup at the cache's size).
 const GENERIC_LIMIT = 50_000;
 const textFacts = new Map<number, number>();
 const GENERIC_HIT = 1;
+const CASELESS = 2; // toLowerCase leaves the text as it is
+const DIGIT_SHIFT = 2;
 
 /** Two FNV-1a variants over the UTF-16 code units, combined into a 53-bit integer. */
 function textKey(text: string): number {
@@ -41,7 +43,7 @@ function textKey(text: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
-/** GENERIC_HIT | digits << 1. */
+/** GENERIC_HIT | CASELESS | digits << DIGIT_SHIFT. */
 function factsOf(text: string): number {
   const key = textKey(text);
   let facts = textFacts.get(key);
@@ -51,7 +53,7 @@ function factsOf(text: string): number {
       const code = text.charCodeAt(i);
       if (code >= 48 && code <= 57) digits++;
     }
-    facts = (digits << 1) | (detect(text).length > 0 ? GENERIC_HIT : 0);
+    facts = (digits << DIGIT_SHIFT) | (detect(text).length > 0 ? GENERIC_HIT : 0) | (text.toLowerCase() === text ? CASELESS : 0);
     if (textFacts.size >= GENERIC_LIMIT) textFacts.clear();
     textFacts.set(key, facts);
   }
@@ -122,14 +124,11 @@ export class Scrubber {
     this.patternDigits = patterns.reduce((fewest, pattern) => Math.min(fewest, digitsNeeded(pattern)), Infinity);
   }
 
-  private mayHoldKnownValue(text: string): boolean {
-    return !this.known.empty && this.known.occursIn(text.toLowerCase());
-  }
-
   private needsScrub(text: string): boolean {
     const facts = factsOf(text);
-    if ((facts & GENERIC_HIT) !== 0 || this.mayHoldKnownValue(text)) return true;
-    return facts >>> 1 >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text));
+    if ((facts & GENERIC_HIT) !== 0) return true;
+    if (!this.known.empty && this.known.occursIn((facts & CASELESS) !== 0 ? text : text.toLowerCase())) return true;
+    return facts >>> DIGIT_SHIFT >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text));
   }
 
   /** A string or markdown value, scrubbed (the same string when nothing was found). */

@@ -303,4 +303,16 @@ describe('HMAC-SHA256 (cryptoHash)', () => {
       );
     }
   });
+
+  it('matches node:crypto around the one-block limit (55 bytes), with one hash function reused', async () => {
+    const { createHmac: nodeHmac } = await import('node:crypto');
+    const { hmacSha256Hex } = await import('../../gateway/deid/engine/hmac-sha256.js');
+    const hash = hmacSha256Hex(Buffer.from('insurer-key'));
+    for (let length = 0; length <= 70; length++) {
+      const ascii = 'abcdefghijklmnopqrstuvwxyz0123456789-.ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(2).slice(0, length);
+      for (const message of [ascii, `${ascii.slice(0, length >> 1)}é${ascii.slice(length >> 1)}`, `${ascii}张`]) {
+        expect(hash(message), `${message.length} characters`).toBe(nodeHmac('sha256', 'insurer-key').update(message, 'utf8').digest('hex'));
+      }
+    }
+  });
 });

@@ -2,8 +2,9 @@
  * HMAC-SHA256 for many short messages under one key, as cryptoHash needs (every id and reference of a
  * record). With the key's inner and outer pads compressed once, a message of up to 55 bytes costs two
  * SHA-256 compressions in plain JavaScript — cheaper than a node:crypto Hmac object per value, which
- * dominated the engine's profile. Output is identical to `createHmac('sha256', key)…digest('hex')`
- * (checked against node:crypto in the tests).
+ * dominated the engine's profile. ASCII messages that fit one block (ids) are written straight into the
+ * message schedule, and the hex is written natively (a flat string, not a rope of 32 pieces). Output is
+ * identical to `createHmac('sha256', key)…digest('hex')` (checked against node:crypto in the tests).
  */
 
 const K = new Int32Array([
@@ -17,15 +18,10 @@ const K = new Int32Array([
 ]);
 const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
 const W = new Int32Array(64);
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const BLOCK = 64;
 
-/** One SHA-256 compression of `bytes[offset … offset+64)` into state `h`. */
-function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
-  for (let i = 0; i < 16; i++) {
-    const j = offset + i * 4;
-    W[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
-  }
+/** One SHA-256 compression of the block already in W[0 … 16) into state `h`. */
+function compressBlock(h: Int32Array): void {
   for (let i = 16; i < 64; i++) {
     const x = W[i - 15]!;
     const y = W[i - 2]!;
@@ -56,6 +52,15 @@ function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
   h[5] = (h[5]! + f) | 0;
   h[6] = (h[6]! + g) | 0;
   h[7] = (h[7]! + k) | 0;
+}
+
+/** One SHA-256 compression of `bytes[offset … offset+64)` into state `h`. */
+function compress(h: Int32Array, bytes: Uint8Array, offset: number): void {
+  for (let i = 0; i < 16; i++) {
+    const j = offset + i * 4;
+    W[i] = (bytes[j]! << 24) | (bytes[j + 1]! << 16) | (bytes[j + 2]! << 8) | bytes[j + 3]!;
+  }
+  compressBlock(h);
 }
 
 /** Pads `length` message bytes already in `buffer` (after `prefixBytes` hashed before) and returns the padded size. */
@@ -110,37 +115,52 @@ export function hmacSha256Hex(key: Uint8Array): HmacHex {
   const state = new Int32Array(8);
   const encoder = new TextEncoder();
   let buffer = new Uint8Array(4 * BLOCK);
+  const digest = Buffer.alloc(32);
 
-  return (message: string): string => {
+  /** The general path: any length, any characters (UTF-8). */
+  const bytewise = (message: string): void => {
     // UTF-8 needs at most 3 bytes per UTF-16 unit; leave room for padding.
     if (buffer.length < message.length * 3 + BLOCK + 8) buffer = new Uint8Array(message.length * 3 + BLOCK + 8);
-    // ids are ASCII: copy the code units; anything else goes through the encoder.
-    let written = message.length;
-    for (let i = 0; i < message.length; i++) {
-      const code = message.charCodeAt(i);
-      if (code > 0x7f) {
-        written = encoder.encodeInto(message, buffer).written;
-        break;
-      }
-      buffer[i] = code;
-    }
+    const { written } = encoder.encodeInto(message, buffer);
     state.set(inner);
     const padded = pad(buffer, written, BLOCK);
     for (let offset = 0; offset < padded; offset += BLOCK) compress(state, buffer, offset);
-    for (let i = 0; i < 8; i++) {
-      buffer[i * 4] = state[i]! >>> 24;
-      buffer[i * 4 + 1] = (state[i]! >>> 16) & 0xff;
-      buffer[i * 4 + 2] = (state[i]! >>> 8) & 0xff;
-      buffer[i * 4 + 3] = state[i]! & 0xff;
+  };
+
+  /** ids: ASCII and at most 55 characters, one block, written straight into the message schedule. */
+  const oneBlock = (message: string): boolean => {
+    const length = message.length;
+    if (length > 55) return false;
+    for (let i = 0; i < 16; i++) W[i] = 0;
+    for (let i = 0; i < length; i++) {
+      const code = message.charCodeAt(i);
+      if (code > 0x7f) return false;
+      W[i >> 2] = W[i >> 2]! | (code << (24 - 8 * (i & 3)));
     }
-    const outerLength = pad(buffer, 32, BLOCK);
+    W[length >> 2] = W[length >> 2]! | (0x80 << (24 - 8 * (length & 3)));
+    W[15] = (BLOCK + length) * 8;
+    state.set(inner);
+    compressBlock(state);
+    return true;
+  };
+
+  return (message: string): string => {
+    if (!oneBlock(message)) bytewise(message);
+    // The outer hash: the inner digest, padded, in one block.
+    for (let i = 0; i < 8; i++) W[i] = state[i]!;
+    W[8] = 0x80000000;
+    for (let i = 9; i < 15; i++) W[i] = 0;
+    W[15] = (BLOCK + 32) * 8;
     state.set(outer);
-    for (let offset = 0; offset < outerLength; offset += BLOCK) compress(state, buffer, offset);
-    let hex = '';
+    compressBlock(state);
     for (let i = 0; i < 8; i++) {
       const v = state[i]!;
-      hex += HEX[v >>> 24]! + HEX[(v >>> 16) & 0xff]! + HEX[(v >>> 8) & 0xff]! + HEX[v & 0xff]!;
+      digest[i * 4] = v >>> 24;
+      digest[i * 4 + 1] = (v >>> 16) & 0xff;
+      digest[i * 4 + 2] = (v >>> 8) & 0xff;
+      digest[i * 4 + 3] = v & 0xff;
     }
-    return hex;
+    // Native hex: one flat string (a concatenation would be a rope of 32 pieces).
+    return digest.toString('hex');
   };
 }
