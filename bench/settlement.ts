@@ -134,7 +134,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
           note: `median stages: accepted→delivered ${stage('deliver')} ms, →acknowledged ${stage('ack')} ms, →decided ${stage('decide')} ms`,
         },
         { name: `${label}: submit call at that load (median)`, value: at(submit, 0.5), unit: 'ms', note: `p99 ${at(submit, 0.99).toFixed(1)} ms` },
-        { name: `${label}: decisions per second sustained`, value: result.latencies.length / result.seconds, unit: 'decisions/s', note: mix },
+        { name: `${label}: decisions per second (first submit → last decision)`, value: result.latencies.length / result.seconds, unit: 'decisions/s', note: mix },
         { name: `${label}: load generator lag (p99)`, value: at(lag, 0.99), unit: 'ms', note: 'how late sends left their schedule' },
       ];
     } finally {

@@ -32,6 +32,7 @@ export interface HospitalBenchResult {
   sendLag: number[];
   errors: number;
   missing: number;
+  /** From the first scheduled submit to the last decision on disk. */
   seconds: number;
   measuredFrom: number;
   outcomes: Record<string, number>;
@@ -130,7 +131,7 @@ async function sendAt(from: number, to: number, measure: HospitalBenchResult) {
     );
   }
   const ids = (await Promise.all(pending)).filter((id): id is string => id !== undefined);
-  return { ids, seconds: (performance.now() - start) / 1000 };
+  return { ids, start };
 }
 
 async function untilDecided(ids: string[], timeoutMs: number): Promise<void> {
@@ -153,14 +154,18 @@ for (const k of Object.keys(outcomes)) delete outcomes[k];
 
 result.measuredFrom = Date.now();
 const measured = await sendAt(config.warmup, total, result);
-result.seconds = measured.seconds;
 trace('measured sent');
 await untilDecided(measured.ids, 60_000);
+let last = measured.start;
 for (const id of measured.ids) {
   const at = arrived.get(id);
   if (at === undefined) result.missing += 1;
-  else result.latencies.push(at - scheduled.get(id)!);
+  else {
+    result.latencies.push(at - scheduled.get(id)!);
+    last = Math.max(last, at);
+  }
 }
+result.seconds = (last - measured.start) / 1000;
 trace('measured decided');
 abort.abort();
 await following;
