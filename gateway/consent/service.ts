@@ -270,13 +270,17 @@ export function listConsents(
   };
 }
 
-/** Active consents covering a record: patient, hospital, purpose, and the service period. */
+/**
+ * Active consents covering a record: patient, hospital, purpose, and the service period — at most one per
+ * insurer (the most recently recorded, the patient's latest word), so an insurer never receives the same
+ * stay twice because the patient signed twice.
+ */
 export function coveringConsents(
   gw: Gateway,
   query: { patientKey: Buffer; hospitalId: string; purpose: Purpose; serviceStart: number; serviceEnd: number },
 ): ConsentRow[] {
   const now = gw.clock();
-  return gw.consents.unrevokedForPatient(query.patientKey).filter(
+  const covering = gw.consents.unrevokedForPatient(query.patientKey).filter(
     (row) =>
       consentStatus(row, now) === 'active' &&
       row.purpose === query.purpose &&
@@ -285,4 +289,8 @@ export function coveringConsents(
       query.serviceStart < row.valid_until &&
       query.serviceEnd >= row.valid_from,
   );
+  // Rows come in recording order: the last one per insurer wins.
+  const latest = new Map<string, ConsentRow>();
+  for (const row of covering) latest.set(row.insurer_id, row);
+  return [...latest.values()];
 }

@@ -73,7 +73,8 @@ export async function submitRecord(gw: Gateway, ctx: CallContext, request: Submi
 
   const submissionId = newId('sub');
   const now = gw.clock();
-  const bundleJson = JSON.stringify(record.bundle);
+  // The submitted text itself (validated above) goes to the seal workers; no second serialisation.
+  const bundleJson = Buffer.from(request.bundle).toString('utf8');
   const sealed = await Promise.all(
     consents.map(async (row) => {
       const consent = viewOf(gw, row);

@@ -36,7 +36,8 @@ export function consentRepository(db: Db) {
     @purpose, @categories, @any_hospital, @hospitals, @valid_from, @valid_until, @capture, @terms_digest,
     @recorded_by, @recorded_at, NULL, NULL)`);
   const byId = db.prepare('SELECT * FROM consents WHERE consent_id = ?');
-  const byPatient = db.prepare('SELECT * FROM consents WHERE patient_key = ? AND revoked_at IS NULL');
+  // In recording order (rowid breaks ties within a millisecond), so callers can take the latest.
+  const byPatient = db.prepare('SELECT * FROM consents WHERE patient_key = ? AND revoked_at IS NULL ORDER BY recorded_at, rowid');
   const revoke = db.prepare(
     'UPDATE consents SET revoked_at = ?, revoked_by = ? WHERE consent_id = ? AND revoked_at IS NULL',
   );

@@ -193,6 +193,15 @@ describe('consent decides', () => {
     });
   }
 
+  it('sends one transfer per insurer even when the patient signed twice for it, under the latest consent', async () => {
+    const r = record();
+    await grant(s.nanshan, r, { insurerId: 'taikang-online', policyNumber: 'PL-OLD-1' });
+    const latest = await grant(s.nanshan, r, { insurerId: 'taikang-online', policyNumber: 'PL-NEW-2' });
+    const submitted = await submitBundle(s.nanshan, bytesOf(r));
+    expect(submitted.transfers).toHaveLength(1);
+    expect(submitted.transfers[0]!.consentId).toBe(latest);
+  });
+
   it('withholds an undelivered transfer when its consent is revoked', async () => {
     const r = record();
     const id = await grant(s.nanshan, r, { insurerId: 'pingan-health' });
