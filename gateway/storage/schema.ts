@@ -73,6 +73,8 @@ CREATE TABLE IF NOT EXISTS transfers (
   purged_at         INTEGER
 );
 CREATE INDEX IF NOT EXISTS transfers_ready ON transfers(insurer_id, state, lease_expires_at);
+-- The delivery queue in order: pending transfers per insurer, oldest first (no sort per pull).
+CREATE INDEX IF NOT EXISTS transfers_pending ON transfers(insurer_id, created_at, transfer_id) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS transfers_by_consent ON transfers(consent_id, state);
 CREATE INDEX IF NOT EXISTS transfers_by_submission ON transfers(submission_id);
 -- Service-level queries select transfers by submit time (created_at is the submission's accepted_at).

@@ -56,8 +56,13 @@ export function transferRepository(db: Db) {
   const byId = db.prepare('SELECT * FROM transfers WHERE transfer_id = ?');
   const bySubmission = db.prepare('SELECT * FROM transfers WHERE submission_id = ? ORDER BY transfer_id');
   // Ready: never delivered, or delivered and the lease ran out without an acknowledgement.
-  const ready = db.prepare(`SELECT * FROM transfers WHERE insurer_id = @insurer AND (state = 'pending'
-      OR (state = 'delivered' AND lease_expires_at <= @now)) ORDER BY created_at, transfer_id LIMIT @limit`);
+  // Two index range scans (insurer, state[, lease]) instead of one OR that scans every transfer of the
+  // insurer; only the ready rows are sorted.
+  const ready = db.prepare(`SELECT * FROM (
+      SELECT * FROM transfers WHERE insurer_id = @insurer AND state = 'pending'
+      UNION ALL
+      SELECT * FROM transfers WHERE insurer_id = @insurer AND state = 'delivered' AND lease_expires_at <= @now
+    ) ORDER BY created_at, transfer_id LIMIT @limit`);
   const nextLeaseExpiry = db.prepare(
     `SELECT MIN(lease_expires_at) AS at FROM transfers WHERE insurer_id = ? AND state = 'delivered'`,
   );
