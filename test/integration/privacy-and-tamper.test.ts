@@ -76,7 +76,11 @@ describe('no identifier leaves the hospital', () => {
     const files = readdirSync(outDir());
     expect(files.length).toBeGreaterThanOrEqual(60); // a bundle and a claims file per transfer
     const text = files.map((f) => readFileSync(join(outDir(), f), 'utf8')).join('\n');
-    expect(leaks(text, (id) => id.length >= 2)).toEqual([]);
+    // Random tokens (32-hex ids and pseudonyms, base64url signatures) are masked first: a 6-digit
+    // postcode turns up inside them by chance in about one run in fifty. Identifiers are at most 19
+    // characters, so none can hide in what is masked.
+    const content = text.replace(/[A-Za-z0-9_-]{24,}/g, '·');
+    expect(leaks(content, (id) => id.length >= 2)).toEqual([]);
   });
 
   it('none appears in the gateway’s log output', () => {
