@@ -223,6 +223,9 @@ export function toJson(node: FNode): Json {
   if (node.resource) out['resourceType'] = node.type;
   const children = node.children;
   let labelsPending = node.resource && node.ops !== 0;
+  // With a `meta` of its own anywhere among the children, the labels join it where it stands; only
+  // without one are they written up front (after `id`).
+  const ownMeta = labelsPending && children.some((child) => jsonKey(child) === 'meta');
   let start = 0;
   while (start < children.length) {
     const key = jsonKey(children[start]!);
@@ -233,7 +236,7 @@ export function toJson(node: FNode): Json {
       regroup(node);
       return toJson(node);
     }
-    if (labelsPending && key !== 'id' && key !== 'meta') {
+    if (labelsPending && !ownMeta && key !== 'id') {
       out['meta'] = { security: securityLabelsJson(node.ops, []) };
       labelsPending = false;
     }
