@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startGateway } from '../gateway/server.js';
-import { grantConsent } from '../hospital-adapter/consent.js';
+import { ADJUDICATION_CATEGORIES, grantConsent } from '../hospital-adapter/consent.js';
 import { openHospitalSession } from '../hospital-adapter/session.js';
 import { submitBundle } from '../hospital-adapter/submit.js';
 import { pullTransfers } from '../insurer-adapter/pull.js';
 import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
-import { DataCategory, Purpose } from '../proto/gen/hdx/v1/common.js';
+import { Purpose } from '../proto/gen/hdx/v1/common.js';
 import { createGenerator } from '../synthetic/index.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
@@ -51,7 +51,7 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
                 insurerId: 'taikang-online',
                 policyNumber: 'POL-BENCH-1',
                 purpose: Purpose.PURPOSE_DIRECT_SETTLEMENT,
-                categories: [DataCategory.DATA_CATEGORY_ENCOUNTER, DataCategory.DATA_CATEGORY_DIAGNOSIS, DataCategory.DATA_CATEGORY_PROCEDURE, DataCategory.DATA_CATEGORY_MEDICATION, DataCategory.DATA_CATEGORY_LAB, DataCategory.DATA_CATEGORY_CHARGES],
+                categories: [...ADJUDICATION_CATEGORIES],
                 hospitalIds: ['nanshan-people'],
                 anyHospital: false,
                 validFrom: new Date(Date.now() - 30 * DAY),

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { openComplianceSession } from '../compliance/session.js';
 import { verifyLog } from '../compliance/verify.js';
 import { startGateway } from '../gateway/server.js';
-import { grantConsent, revokeConsent } from '../hospital-adapter/consent.js';
+import { ADJUDICATION_CATEGORIES, grantConsent, revokeConsent } from '../hospital-adapter/consent.js';
 import { openHospitalSession, type HospitalSession } from '../hospital-adapter/session.js';
 import { submitFiles } from '../hospital-adapter/submit.js';
 import { followDecisions, type DecisionEvent } from '../hospital-adapter/decisions.js';
@@ -22,7 +22,7 @@ import { pullAndDecide } from '../insurer-adapter/pull-and-decide.js';
 import { createRules } from '../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
-import { DataCategory, Purpose } from '../proto/gen/hdx/v1/common.js';
+import { Purpose } from '../proto/gen/hdx/v1/common.js';
 import { createGenerator, type SyntheticRecord } from '../synthetic/index.js';
 
 const ROOT = resolve(process.env.HDX_DEMO_DIR ?? '.hdx-demo');
@@ -88,14 +88,7 @@ async function main(): Promise<number> {
             insurerId,
             policyNumber: `POL-${insurerId.slice(0, 2).toUpperCase()}-${String(consentIds.length).padStart(6, '0')}`,
             purpose: Purpose.PURPOSE_DIRECT_SETTLEMENT,
-            categories: [
-              DataCategory.DATA_CATEGORY_ENCOUNTER,
-              DataCategory.DATA_CATEGORY_DIAGNOSIS,
-              DataCategory.DATA_CATEGORY_PROCEDURE,
-              DataCategory.DATA_CATEGORY_MEDICATION,
-              DataCategory.DATA_CATEGORY_LAB,
-              DataCategory.DATA_CATEGORY_CHARGES,
-            ],
+            categories: [...ADJUDICATION_CATEGORIES],
             hospitalIds: [item.hospital],
             anyHospital: false,
             validFrom: new Date(Date.now() - 30 * DAY),

@@ -5,6 +5,16 @@ import type { ConsentTerms, GrantConsentResponse, RevokeConsentResponse } from '
 import { unaryCall } from '../proto/connect.js';
 import type { HospitalSession } from './session.js';
 
+/** What adjudicating a discharge needs: everything but free-text notes (minimum necessary). */
+export const ADJUDICATION_CATEGORIES: readonly DataCategory[] = [
+  DataCategory.DATA_CATEGORY_ENCOUNTER,
+  DataCategory.DATA_CATEGORY_DIAGNOSIS,
+  DataCategory.DATA_CATEGORY_PROCEDURE,
+  DataCategory.DATA_CATEGORY_MEDICATION,
+  DataCategory.DATA_CATEGORY_LAB,
+  DataCategory.DATA_CATEGORY_CHARGES,
+];
+
 export const CATEGORY_BY_NAME: Record<string, DataCategory> = {
   encounter: DataCategory.DATA_CATEGORY_ENCOUNTER,
   diagnosis: DataCategory.DATA_CATEGORY_DIAGNOSIS,

@@ -5,11 +5,11 @@
  * verified decision being on disk for the HIS.
  */
 import { partyChannel } from './channel.js';
-import { grantConsent } from '../../hospital-adapter/consent.js';
+import { ADJUDICATION_CATEGORIES, grantConsent } from '../../hospital-adapter/consent.js';
 import { followDecisions } from '../../hospital-adapter/decisions.js';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
-import { DataCategory, Purpose } from '../../proto/gen/hdx/v1/common.js';
+import { Purpose } from '../../proto/gen/hdx/v1/common.js';
 import { createGenerator } from '../../synthetic/index.js';
 
 export interface HospitalBenchConfig {
@@ -60,14 +60,7 @@ await Promise.all(
           insurerId: 'taikang-online',
           policyNumber: 'POL-BENCH-2',
           purpose: Purpose.PURPOSE_DIRECT_SETTLEMENT,
-          categories: [
-            DataCategory.DATA_CATEGORY_ENCOUNTER,
-            DataCategory.DATA_CATEGORY_DIAGNOSIS,
-            DataCategory.DATA_CATEGORY_PROCEDURE,
-            DataCategory.DATA_CATEGORY_MEDICATION,
-            DataCategory.DATA_CATEGORY_LAB,
-            DataCategory.DATA_CATEGORY_CHARGES,
-          ],
+          categories: [...ADJUDICATION_CATEGORIES],
           hospitalIds: ['nanshan-people'],
           anyHospital: false,
           validFrom: new Date(Date.now() - 30 * DAY),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../../compliance/verify.js';
-import { grantConsent } from '../../hospital-adapter/consent.js';
+import { ADJUDICATION_CATEGORIES, grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
 import { DataCategory } from '../../proto/gen/hdx/v1/common.js';
@@ -39,7 +39,7 @@ beforeAll(async () => {
       patientNationalId: r.patient.nationalId,
       terms: terms({
         insurerId: i % 3 === 0 ? 'pingan-health' : 'taikang-online',
-        ...(withNotes ? { categories: [...terms({ insurerId: 'x' }).categories, DataCategory.DATA_CATEGORY_NOTES] } : {}),
+        ...(withNotes ? { categories: [...ADJUDICATION_CATEGORIES, DataCategory.DATA_CATEGORY_NOTES] } : {}),
       }),
     });
     await submitBundle(s.nanshan, Buffer.from(JSON.stringify(r.bundle)));

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { initExchange, type ExchangeSummary } from '../../keys/exchange/init.js';
-import { Purpose, DataCategory } from '../../proto/gen/hdx/v1/common.js';
+import { Purpose } from '../../proto/gen/hdx/v1/common.js';
+import { ADJUDICATION_CATEGORIES } from '../../hospital-adapter/consent.js';
 import type { ConsentTerms } from '../../proto/gen/hdx/v1/consent.js';
 import { startGateway, type GatewayServerOptions, type RunningGateway } from '../../gateway/server.js';
 import { openHospitalSession, type HospitalSession } from '../../hospital-adapter/session.js';
@@ -96,14 +97,7 @@ export function terms(overrides: Partial<ConsentTerms> & { insurerId: string }):
   return {
     policyNumber: 'PL-2026-000123',
     purpose: Purpose.PURPOSE_DIRECT_SETTLEMENT,
-    categories: [
-      DataCategory.DATA_CATEGORY_ENCOUNTER,
-      DataCategory.DATA_CATEGORY_DIAGNOSIS,
-      DataCategory.DATA_CATEGORY_PROCEDURE,
-      DataCategory.DATA_CATEGORY_MEDICATION,
-      DataCategory.DATA_CATEGORY_LAB,
-      DataCategory.DATA_CATEGORY_CHARGES,
-    ],
+    categories: [...ADJUDICATION_CATEGORIES],
     hospitalIds: ['nanshan-people'],
     anyHospital: false,
     validFrom: new Date(now - 365 * DAY),
