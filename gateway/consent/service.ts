@@ -10,7 +10,7 @@ import type { CallContext } from '../context.js';
 import { Forbidden, InvalidInput, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ConsentRow } from '../storage/consents.js';
-import { isIdempotencyKey } from '../storage/idempotency.js';
+import { requireIdempotencyKey } from '../storage/idempotency.js';
 import { patientKeyOf, patientRef } from './patient-id.js';
 import { termsForDigest, validateTerms, type ConsentTerms, type DataCategory, type Purpose } from './terms.js';
 
@@ -66,17 +66,13 @@ export function viewOf(gw: Gateway, row: ConsentRow): ConsentView {
   };
 }
 
-function checkIdempotencyKey(key: string): void {
-  if (!isIdempotencyKey(key)) throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
-}
-
 export async function grantConsent(
   gw: Gateway,
   ctx: CallContext,
   request: { idempotencyKey: string; patientNationalId: string; terms: ConsentTerms },
 ): Promise<ConsentResult> {
   requireRole(ctx, 'hospital');
-  checkIdempotencyKey(request.idempotencyKey);
+  requireIdempotencyKey(request.idempotencyKey);
   const terms = validateTerms(request.terms);
   const patientKey = patientKeyOf(gw.secrets, request.patientNationalId, 'patient_national_id');
   const insurer = gw.parties.byId(terms.insurerId);
@@ -168,7 +164,7 @@ export async function revokeConsent(
   request: { idempotencyKey: string; consentId: string },
 ): Promise<ConsentResult & { withheldTransfers: number }> {
   requireRole(ctx, 'hospital', 'insurer');
-  checkIdempotencyKey(request.idempotencyKey);
+  requireIdempotencyKey(request.idempotencyKey);
   const row = gw.consents.get(request.consentId);
   // Not revealing whether a consent the caller may not see exists.
   if (!row || !mayAccess(ctx, row, true)) throw new NotFound('consent not found');

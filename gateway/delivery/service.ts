@@ -9,7 +9,8 @@ import type { Gateway } from '../app.js';
 import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
 import { InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
-import { isIdempotencyKey } from '../storage/idempotency.js';
+import { requireIdempotencyKey } from '../storage/idempotency.js';
+import { Wakeup } from '../wakeup.js';
 
 export interface LeasedTransfer {
   transferId: string;
@@ -72,36 +73,26 @@ export async function pullTransfers(
   signal: AbortSignal,
 ): Promise<void> {
   requireRole(ctx, 'insurer');
-  let remaining = request.max || Number.POSITIVE_INFINITY;
-  while (!signal.aborted && remaining > 0) {
-    const batch = await leaseTransfers(gw, ctx, { max: Math.min(remaining, gw.settings.pullBatch), leaseSeconds: request.leaseSeconds });
-    for (const transfer of batch) {
-      if (signal.aborted) return;
-      await send(transfer);
+  const wakeup = new Wakeup(gw.events, `transfer:${ctx.party.id}`);
+  try {
+    let remaining = request.max || Number.POSITIVE_INFINITY;
+    while (!signal.aborted && remaining > 0) {
+      wakeup.reset();
+      const batch = await leaseTransfers(gw, ctx, { max: Math.min(remaining, gw.settings.pullBatch), leaseSeconds: request.leaseSeconds });
+      for (const transfer of batch) {
+        if (signal.aborted) return;
+        await send(transfer);
+      }
+      remaining -= batch.length;
+      if (batch.length > 0) continue;
+      if (!request.follow) return;
+      // Re-check at the earliest lease expiry, and at least every 5 s as a safety net.
+      const expiry = gw.transfers.nextLeaseExpiry(ctx.party.id);
+      await wakeup.wait(Math.max(50, Math.min(expiry === null ? 5000 : expiry - gw.clock() + 5, 5000)), signal);
     }
-    remaining -= batch.length;
-    if (batch.length > 0) continue;
-    if (!request.follow) return;
-    await waitForWork(gw, ctx.party.id, signal);
+  } finally {
+    wakeup.close();
   }
-}
-
-function waitForWork(gw: Gateway, insurerId: string, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const event = `transfer:${insurerId}`;
-    const expiry = gw.transfers.nextLeaseExpiry(insurerId);
-    // Re-check at the earliest lease expiry, and at least every 5 s as a safety net.
-    const delay = Math.max(50, Math.min(expiry === null ? 5000 : expiry - gw.clock() + 5, 5000));
-    const done = () => {
-      clearTimeout(timer);
-      gw.events.off(event, done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, delay);
-    gw.events.on(event, done);
-    signal.addEventListener('abort', done);
-  });
 }
 
 export async function acknowledgeTransfer(
@@ -110,9 +101,7 @@ export async function acknowledgeTransfer(
   request: { idempotencyKey: string; transferId: string; receipt: string },
 ): Promise<{ transferId: string; acknowledgedAt: Date; replayed: boolean }> {
   requireRole(ctx, 'insurer');
-  if (!isIdempotencyKey(request.idempotencyKey)) {
-    throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
-  }
+  requireIdempotencyKey(request.idempotencyKey);
   const row = gw.transfers.get(request.transferId);
   // Another insurer's transfer is indistinguishable from a missing one.
   if (!row || row.insurer_id !== ctx.party.id) throw new NotFound('transfer not found');

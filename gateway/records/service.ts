@@ -15,7 +15,7 @@ import type { CallContext } from '../context.js';
 import { InvalidInput, NoConsent, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SealResult } from '../seal/seal-task.js';
-import { isIdempotencyKey } from '../storage/idempotency.js';
+import { requireIdempotencyKey } from '../storage/idempotency.js';
 import { validateBundle } from './validate.js';
 
 export interface SubmitRequest {
@@ -37,9 +37,7 @@ type Stored = Omit<SubmitResult, 'replayed' | 'acceptedAt'> & { acceptedAt: numb
 
 export async function submitRecord(gw: Gateway, ctx: CallContext, request: SubmitRequest): Promise<SubmitResult> {
   requireRole(ctx, 'hospital');
-  if (!isIdempotencyKey(request.idempotencyKey)) {
-    throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
-  }
+  requireIdempotencyKey(request.idempotencyKey);
   const purpose = request.purpose;
   if (!purpose || !PURPOSES.includes(purpose)) throw new InvalidInput('purpose is required');
   const bundleDigest = digestOf(request.bundle);

@@ -5,7 +5,7 @@
  */
 import type { JWK } from 'jose';
 import { digestOf } from '../../keys/canonical.js';
-import { sealPayload } from '../../keys/formats/payload.js';
+import { importRecipientKey, sealPayloadWith, type RecipientKey } from '../../keys/formats/payload.js';
 import { payloadDigestOf, signTransferEnvelope, type TransferEnvelopeClaims } from '../../keys/formats/transfer-envelope.js';
 import type { DeidContext, Deidentifier, DeidReport } from '../deid/index.js';
 
@@ -27,9 +27,26 @@ export interface SealResult {
   report: DeidReport;
 }
 
+/**
+ * Insurers' public keys, imported once per thread. A task's JWK arrives as a fresh copy (structured
+ * clone), so the identity-keyed cache inside `sealPayload` would miss on every task; key by content.
+ */
+const recipients = new Map<string, Promise<RecipientKey>>();
+
+function recipientKey(jwk: JWK): Promise<RecipientKey> {
+  const id = [jwk.kid, jwk.alg, jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e].join('|');
+  let key = recipients.get(id);
+  if (!key) {
+    key = importRecipientKey(jwk);
+    recipients.set(id, key);
+    key.catch(() => recipients.delete(id));
+  }
+  return key;
+}
+
 export async function runSealTask(task: SealTask, deidentifier: Deidentifier, signingJwk: JWK): Promise<SealResult> {
   const { bundle, report } = deidentifier.deidentify(JSON.parse(task.bundleJson), task.deid);
-  const payload = await sealPayload(Buffer.from(JSON.stringify(bundle), 'utf8'), task.recipientJwk);
+  const payload = await sealPayloadWith(Buffer.from(JSON.stringify(bundle), 'utf8'), await recipientKey(task.recipientJwk));
   const payloadDigest = payloadDigestOf(payload);
   const kid = task.recipientJwk.kid;
   if (!kid) throw new TypeError('recipient key has no kid');

@@ -13,7 +13,7 @@ import type { Gateway } from '../app.js';
 import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
 import { Conflict, HdxError, InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
-import { isIdempotencyKey } from '../storage/idempotency.js';
+import { requireIdempotencyKey } from '../storage/idempotency.js';
 import type { TransferRow } from '../storage/transfers.js';
 import { refuseDecision, type RefusalReason } from './refuse.js';
 
@@ -41,9 +41,7 @@ const METHOD = 'SubmitDecision';
 
 export async function submitDecision(gw: Gateway, ctx: CallContext, request: SubmitDecisionRequest): Promise<DecisionRecorded> {
   requireRole(ctx, 'insurer');
-  if (!isIdempotencyKey(request.idempotencyKey)) {
-    throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
-  }
+  requireIdempotencyKey(request.idempotencyKey);
   if (typeof request.decision !== 'string' || request.decision.length === 0) throw new InvalidInput('decision is required');
   const digest = decisionDigestOf(request.decision);
   const replay = gw.idempotency.lookup<Stored>(ctx.party.id, METHOD, request.idempotencyKey, digest);

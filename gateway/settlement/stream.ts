@@ -8,6 +8,7 @@ import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
 import { InvalidInput } from '../errors.js';
 import type { DecisionRow } from '../storage/decisions.js';
+import { Wakeup } from '../wakeup.js';
 
 const PAGE = 200;
 /** Re-check at least this often even without a wake-up: a safety net, not the mechanism. */
@@ -35,41 +36,24 @@ export async function streamDecisions(
     throw new InvalidInput('after_cursor must be a non-negative integer');
   }
   const hospitalId = ctx.party.id;
-  const event = `decision:${hospitalId}`;
-  // Subscribe before the first query, so a decision recorded between a query and the wait is not missed.
-  let woken = false;
-  let wake: (() => void) | undefined;
-  const onDecision = () => {
-    woken = true;
-    wake?.();
-  };
-  gw.events.on(event, onDecision);
+  // Subscribed before the first query, so a decision recorded between a query and the wait is not missed.
+  const wakeup = new Wakeup(gw.events, `decision:${hospitalId}`);
   try {
     let cursor = request.afterCursor;
     while (!signal.aborted) {
-      woken = false;
+      wakeup.reset();
       const rows = gw.decisions.forHospital(hospitalId, cursor, PAGE);
       for (const row of rows) {
         if (signal.aborted) return;
         await send(messageOf(row));
         cursor = row.cursor;
       }
-      if (rows.length === PAGE || woken) continue;
+      if (rows.length === PAGE) continue;
       if (!request.follow) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, SAFETY_POLL_MS);
-        signal.addEventListener('abort', done);
-        wake = done;
-      });
+      await wakeup.wait(SAFETY_POLL_MS, signal);
     }
   } finally {
-    gw.events.off(event, onDecision);
+    wakeup.close();
   }
 }
 

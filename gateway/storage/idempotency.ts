@@ -2,7 +2,7 @@
  * Idempotency records: a retried request (same party, method and key) gets the first answer; the same
  * key with different content is a conflict, never silently a second action.
  */
-import { Conflict } from '../errors.js';
+import { Conflict, InvalidInput } from '../errors.js';
 import type { Db } from './db.js';
 
 export function idempotencyRepository(db: Db) {
@@ -27,6 +27,8 @@ export function idempotencyRepository(db: Db) {
 export type IdempotencyRepository = ReturnType<typeof idempotencyRepository>;
 
 const KEY = /^[A-Za-z0-9._:\-]{8,128}$/;
-export function isIdempotencyKey(key: string): boolean {
-  return KEY.test(key);
+
+/** Refuses a malformed idempotency key, with the one message every method gives. */
+export function requireIdempotencyKey(key: string): void {
+  if (!KEY.test(key)) throw new InvalidInput('idempotency_key must be 8-128 characters of [A-Za-z0-9._:-]');
 }
