@@ -25,6 +25,19 @@ function migrate(db: Db): void {
   if (version > SCHEMA_VERSION) {
     throw new Error(`database schema ${version} is newer than this gateway supports (${SCHEMA_VERSION})`);
   }
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  db.transaction(() => {
+    if (version === 1) moveCiphertextOutOfTransfers(db);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+/** Version 1 kept the JWE in the transfers row; version 2 keeps it in transfer_payloads (see schema.ts). */
+function moveCiphertextOutOfTransfers(db: Db): void {
+  db.exec(`CREATE TABLE transfer_payloads (
+      transfer_id TEXT PRIMARY KEY REFERENCES transfers(transfer_id),
+      payload     TEXT NOT NULL
+    );
+    INSERT INTO transfer_payloads (transfer_id, payload) SELECT transfer_id, payload FROM transfers WHERE payload IS NOT NULL;
+    ALTER TABLE transfers DROP COLUMN payload;`);
 }

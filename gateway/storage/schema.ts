@@ -2,7 +2,7 @@
  * The gateway's SQLite schema. It holds ids, keyed hashes, digests, sealed ciphertext and states —
  * never a plaintext record or a raw identifier. Times are milliseconds since the epoch.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS consents (
@@ -59,7 +59,6 @@ CREATE TABLE IF NOT EXISTS transfers (
   patient_ref       TEXT NOT NULL,          -- the audit log's patient reference (keyed index hash), for its events
   envelope          TEXT NOT NULL,          -- the gateway's JWS
   envelope_digest   TEXT NOT NULL,
-  payload           TEXT,                   -- the JWE; NULL once purged after acknowledgement + retention
   state             TEXT NOT NULL CHECK (state IN ('pending','delivered','acknowledged','withheld','decided')),
   created_at        INTEGER NOT NULL,
   lease_expires_at  INTEGER,
@@ -71,6 +70,13 @@ CREATE TABLE IF NOT EXISTS transfers (
   decided_at        INTEGER,
   purge_after       INTEGER,
   purged_at         INTEGER
+);
+-- The JWE (~30 KB) lives apart from the transfer's state: SQLite rewrites a whole row, overflow pages
+-- included, on every UPDATE, and a transfer's state changes three or four times (lease, acknowledge,
+-- decide). Written once, deleted when purged after acknowledgement + retention or when withheld.
+CREATE TABLE IF NOT EXISTS transfer_payloads (
+  transfer_id       TEXT PRIMARY KEY REFERENCES transfers(transfer_id),
+  payload           TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS transfers_ready ON transfers(insurer_id, state, lease_expires_at);
 -- The delivery queue in order: pending transfers per insurer, oldest first (no sort per pull).

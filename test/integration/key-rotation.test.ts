@@ -49,9 +49,9 @@ it('rotates an insurer’s encryption key without losing a transfer, and audits 
   expect(event).toBeDefined();
 
   const after = await submit();
-  const rows = [before, after].map((id) => gw.running.gateway.transfers.get(id)!);
-  expect(readPayloadHeader(rows[0]!.payload).kid).toBe(oldKid);
-  expect(readPayloadHeader(rows[1]!.payload).kid).toBe(rotated.kid);
+  const payloads = [before, after].map((id) => gw.running.gateway.transfers.payload(id)!);
+  expect(readPayloadHeader(payloads[0]!).kid).toBe(oldKid);
+  expect(readPayloadHeader(payloads[1]!).kid).toBe(rotated.kid);
 
   // The insurer restarts with its rotated files and opens both.
   const insurer = await openInsurerSession(ex.partyDir('taikang-online'), gw.address);

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../gateway/storage/db.js';
+import { SCHEMA_VERSION } from '../../gateway/storage/schema.js';
+import { transferRepository } from '../../gateway/storage/transfers.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A database as version 1 left it: the JWE in the transfers row. */
+function versionOneDatabase(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hdx-schema-'));
+  dirs.push(dir);
+  const path = join(dir, 'gateway.db');
+  const db = openDatabase(path);
+  db.pragma('foreign_keys = OFF');
+  db.exec(`DROP TABLE transfer_payloads; ALTER TABLE transfers ADD COLUMN payload TEXT; PRAGMA user_version = 1;`);
+  const insert = db.prepare(`INSERT INTO transfers (transfer_id, submission_id, insurer_id, consent_id, pseudonym,
+    patient_ref, envelope, envelope_digest, payload, state, created_at) VALUES (?, 'sub_1', 'ins', 'con_1', 'p', 'r', 'env', 'd', ?, ?, 1)`);
+  insert.run('trf_kept', 'jwe-kept', 'pending');
+  insert.run('trf_purged', null, 'acknowledged');
+  db.close();
+  return path;
+}
+
+describe('schema migration', () => {
+  it('moves version 1 ciphertext out of the transfers row, losing none', () => {
+    const db = openDatabase(versionOneDatabase());
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const columns = (db.prepare('PRAGMA table_info(transfers)').all() as Array<{ name: string }>).map((c) => c.name);
+      expect(columns).not.toContain('payload');
+      const transfers = transferRepository(db);
+      expect(transfers.payload('trf_kept')).toBe('jwe-kept');
+      expect(transfers.payload('trf_purged')).toBeUndefined();
+      expect(transfers.get('trf_kept')?.state).toBe('pending');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database newer than it understands', () => {
+    const path = versionOneDatabase();
+    const db = openDatabase(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openDatabase(path)).toThrow(/newer than this gateway supports/);
+  });
+});
