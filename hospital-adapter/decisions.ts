@@ -14,10 +14,10 @@
  *   decisions/<cursor>.json        one verified decision each, in arrival order (the HIS's inbox)
  *   settlements/<submission>.json  the stay's settlement: charges, 医保, insurer share, patient remainder
  *   refused/<cursor>.json          decisions that did not verify, with the reason
- *   state.json                     the last cursor handled
+ *   cursor.log                     the cursors handled, one per line (see cursor-log.ts)
  */
 import { status } from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VerificationError } from '../keys/errors.js';
 import { parsePartyUri } from '../keys/identity.js';
@@ -25,6 +25,7 @@ import { peekDecisionIssuer, verifyDecision, type DecisionClaims } from '../keys
 import { isServiceError } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
+import { CursorLog, readCursor } from './cursor-log.js';
 import { readJsonIfExists, syncDir, writeFileSynced } from './durable.js';
 import { InsurerKeys } from './insurer-keys.js';
 import type { HospitalSession } from './session.js';
@@ -59,7 +60,7 @@ export interface FollowOptions {
 export interface FollowSummary {
   received: number;
   refused: number;
-  /** The last cursor handled (stored in state.json). */
+  /** The last cursor handled (stored in cursor.log). */
   cursor: number;
 }
 
@@ -67,20 +68,13 @@ const MAX_BATCH = 256;
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const cursorName = (cursor: number) => `${String(cursor).padStart(12, '0')}.json`;
 
-export function readCursor(outDir: string): number {
-  let state: { cursor?: unknown } | undefined;
-  try {
-    state = JSON.parse(readFileSync(join(outDir, 'state.json'), 'utf8')) as { cursor?: unknown };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
-  }
-  return Number.isSafeInteger(state.cursor) && (state.cursor as number) >= 0 ? (state.cursor as number) : 0;
-}
+export { readCursor };
 
 /** Streams decisions after the stored cursor; resolves when the stream ends (or `signal` aborts). */
 export async function followDecisions(session: HospitalSession, options: FollowOptions): Promise<FollowSummary> {
   const keys = new InsurerKeys(session);
+  mkdirSync(options.outDir, { recursive: true, mode: 0o700 });
+  const cursorLog = await CursorLog.open(options.outDir);
   const summary: FollowSummary = { received: 0, refused: 0, cursor: readCursor(options.outDir) };
   const stream = session.clients.settlement.streamDecisions({ afterCursor: summary.cursor, follow: options.follow ?? false });
   const inbox = new Inbox(stream);
@@ -96,8 +90,8 @@ export async function followDecisions(session: HospitalSession, options: FollowO
       }
       const events = await handleBatch(session, keys, options.outDir, batch);
       const last = batch[batch.length - 1]!.cursor;
-      // The cursor's own rename need not be durable: losing it only repeats idempotent writes.
-      await writeFileSynced(join(options.outDir, 'state.json'), JSON.stringify({ cursor: last }));
+      // Losing the cursor in a crash only repeats idempotent writes.
+      await cursorLog.store(last);
       summary.cursor = last;
       for (const event of events) {
         if (event.ok) summary.received += 1;
@@ -108,6 +102,7 @@ export async function followDecisions(session: HospitalSession, options: FollowO
     if (inbox.failure !== undefined && !options.signal?.aborted) throw inbox.failure;
   } finally {
     options.signal?.removeEventListener('abort', stop);
+    await cursorLog.close();
   }
   return summary;
 }

@@ -74,7 +74,7 @@ describe('the hospital decision stream', () => {
     expect(hisInbox(out())).toEqual([...first, ...second]);
 
     // A crash after writing files but before storing the cursor: the same files are written again.
-    writeFileSync(join(out(), 'state.json'), JSON.stringify({ cursor: afterFirst }));
+    writeFileSync(join(out(), 'cursor.log'), `${afterFirst}\n`);
     const c = await followDecisions(s.nanshan, { outDir: out() });
     expect(c.received).toBe(2);
     expect(hisInbox(out())).toEqual([...first, ...second]);
