@@ -29,6 +29,7 @@ import { createSealer } from './seal/sealer.js';
 import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
 import { openDatabase } from './storage/db.js';
+import { startWalCheckpointer } from './storage/wal-checkpointer.js';
 import { auditHandlers } from './transport/handlers/audit.js';
 import { consentHandlers } from './transport/handlers/consent.js';
 import { deliveryHandlers } from './transport/handlers/delivery.js';
@@ -71,6 +72,9 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   const dataDir = options.dataDir ?? options.gatewayDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(dataDir, 'gateway.db'));
+  const walCheckpointer = startWalCheckpointer(join(dataDir, 'gateway.db'), {
+    onError: (code) => logger.warn({ code }, 'WAL checkpoint failed; the automatic checkpoint remains as a backstop'),
+  });
   const signingPublic = publicJwkOf(identity.signingKey);
   const sealer = createSealer({
     signingJwk: identity.signingKey,
@@ -173,6 +177,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
         });
       });
       await sealer.close();
+      await walCheckpointer.stop();
       db.close();
       logger.info('gateway stopped');
       logger.flush?.();

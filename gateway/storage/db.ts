@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES } from './wal-checkpointer.js';
 
 export type Db = Database.Database;
 
@@ -16,6 +17,10 @@ export function openDatabase(path: string): Db {
   // 64 MiB of page cache (the default is 2 MiB): the audit log's indexes and Merkle nodes outgrow
   // 2 MiB after ~100k events, and appends then slow down several-fold on page misses (bench/audit.ts).
   db.pragma('cache_size = -65536');
+  // Checkpoints run on their own thread (wal-checkpointer.ts); this threshold is only the backstop, and
+  // the WAL file is cut back to 64 MiB after each reset.
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  db.pragma('journal_size_limit = 67108864');
   migrate(db);
   return db;
 }
@@ -32,12 +37,17 @@ function migrate(db: Db): void {
   })();
 }
 
-/** Version 1 kept the JWE in the transfers row; version 2 keeps it in transfer_payloads (see schema.ts). */
+/**
+ * Version 1 kept the JWE in the transfers row; version 2 keeps it in transfer_payloads, and indexes the
+ * queue and consents without the ever-changing state (see schema.ts).
+ */
 function moveCiphertextOutOfTransfers(db: Db): void {
   db.exec(`CREATE TABLE transfer_payloads (
       transfer_id TEXT PRIMARY KEY REFERENCES transfers(transfer_id),
       payload     TEXT NOT NULL
     );
     INSERT INTO transfer_payloads (transfer_id, payload) SELECT transfer_id, payload FROM transfers WHERE payload IS NOT NULL;
-    ALTER TABLE transfers DROP COLUMN payload;`);
+    ALTER TABLE transfers DROP COLUMN payload;
+    DROP INDEX IF EXISTS transfers_ready;
+    DROP INDEX IF EXISTS transfers_by_consent;`);
 }

@@ -78,10 +78,13 @@ CREATE TABLE IF NOT EXISTS transfer_payloads (
   transfer_id       TEXT PRIMARY KEY REFERENCES transfers(transfer_id),
   payload           TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS transfers_ready ON transfers(insurer_id, state, lease_expires_at);
+-- The queue indexes hold only transfers in flight (partial), so a transfer leaves them when delivered or
+-- acknowledged and they stay as small as the queue, not the history. Leases in flight, by expiry:
+CREATE INDEX IF NOT EXISTS transfers_leased ON transfers(insurer_id, lease_expires_at) WHERE state = 'delivered';
 -- The delivery queue in order: pending transfers per insurer, oldest first (no sort per pull).
 CREATE INDEX IF NOT EXISTS transfers_pending ON transfers(insurer_id, created_at, transfer_id) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS transfers_by_consent ON transfers(consent_id, state);
+-- Without state: a transfer's state changes three or four times, its consent never.
+CREATE INDEX IF NOT EXISTS transfers_by_consent_id ON transfers(consent_id);
 CREATE INDEX IF NOT EXISTS transfers_by_submission ON transfers(submission_id);
 -- Service-level queries select transfers by submit time (created_at is the submission's accepted_at).
 CREATE INDEX IF NOT EXISTS transfers_by_created ON transfers(created_at, insurer_id);

@@ -18,7 +18,11 @@ function versionOneDatabase(): string {
   const path = join(dir, 'gateway.db');
   const db = openDatabase(path);
   db.pragma('foreign_keys = OFF');
-  db.exec(`DROP TABLE transfer_payloads; ALTER TABLE transfers ADD COLUMN payload TEXT; PRAGMA user_version = 1;`);
+  db.exec(`DROP TABLE transfer_payloads; ALTER TABLE transfers ADD COLUMN payload TEXT;
+    DROP INDEX transfers_leased; DROP INDEX transfers_by_consent_id;
+    CREATE INDEX transfers_ready ON transfers(insurer_id, state, lease_expires_at);
+    CREATE INDEX transfers_by_consent ON transfers(consent_id, state);
+    PRAGMA user_version = 1;`);
   const insert = db.prepare(`INSERT INTO transfers (transfer_id, submission_id, insurer_id, consent_id, pseudonym,
     patient_ref, envelope, envelope_digest, payload, state, created_at) VALUES (?, 'sub_1', 'ins', 'con_1', 'p', 'r', 'env', 'd', ?, ?, 1)`);
   insert.run('trf_kept', 'jwe-kept', 'pending');
@@ -38,6 +42,10 @@ describe('schema migration', () => {
       expect(transfers.payload('trf_kept')).toBe('jwe-kept');
       expect(transfers.payload('trf_purged')).toBeUndefined();
       expect(transfers.get('trf_kept')?.state).toBe('pending');
+      const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transfers'`).all() as Array<{ name: string }>).map((i) => i.name);
+      expect(indexes).toEqual(expect.arrayContaining(['transfers_leased', 'transfers_by_consent_id', 'transfers_pending']));
+      expect(indexes).not.toContain('transfers_ready');
+      expect(indexes).not.toContain('transfers_by_consent');
     } finally {
       db.close();
     }
