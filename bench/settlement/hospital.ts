@@ -36,6 +36,8 @@ export interface HospitalBenchResult {
   seconds: number;
   measuredFrom: number;
   outcomes: Record<string, number>;
+  /** This process's CPU (all threads, user + system) from 'go' to the end, ms. */
+  cpuMs: number;
 }
 
 const DAY = 86_400_000;
@@ -137,8 +139,9 @@ async function untilDecided(ids: string[], timeoutMs: number): Promise<void> {
 trace('records generated');
 port.send({ type: 'ready' });
 await port.next();
+const cpuFrom = process.cpuUsage();
 
-const result: HospitalBenchResult = { type: 'result', latencies: [], submitLatencies: [], sendLag: [], errors: 0, missing: 0, seconds: 0, measuredFrom: 0, outcomes };
+const result: HospitalBenchResult = { type: 'result', latencies: [], submitLatencies: [], sendLag: [], errors: 0, missing: 0, seconds: 0, measuredFrom: 0, outcomes, cpuMs: 0 };
 const warm = await sendAt(0, config.warmup, { ...result, submitLatencies: [], sendLag: [], latencies: [] });
 trace('warm-up sent');
 await untilDecided(warm.ids, 30_000);
@@ -164,4 +167,6 @@ abort.abort();
 await following;
 trace('stopped');
 session.close();
+const cpu = process.cpuUsage(cpuFrom);
+result.cpuMs = (cpu.user + cpu.system) / 1000;
 port.finish(result);

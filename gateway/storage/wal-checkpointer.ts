@@ -25,6 +25,7 @@ export function startWalCheckpointer(path: string, options: { intervalMs?: numbe
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      worker.ref(); // wait for its last checkpoint even if nothing else keeps the process up
       worker.postMessage('stop');
       await exited;
     },
