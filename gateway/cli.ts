@@ -15,6 +15,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--profiles <dir>', 'extra de-identification profiles, validated at start')
     .option('--lease-seconds <n>', 'delivery lease before an unacknowledged transfer is re-delivered', '30')
     .option('--retention-days <n>', 'days to keep ciphertext after acknowledgement', '7')
+    .option('--max-submissions <n>', 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', '64')
     .action(async (opts: Record<string, string | undefined>) => {
       const running = await startGateway({
         gatewayDir: opts.data!,
@@ -26,6 +27,7 @@ export function registerGatewayCommands(program: Command): void {
         settings: {
           leaseMs: Number(opts.leaseSeconds) * 1000,
           retentionMs: Number(opts.retentionDays) * 24 * 3600 * 1000,
+          maxSubmissionsInFlight: Number(opts.maxSubmissions),
         },
       });
       process.stderr.write(`hdx gateway listening on port ${running.port}\n`);

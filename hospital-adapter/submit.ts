@@ -9,7 +9,7 @@ import { extname, join } from 'node:path';
 import { bundleDigestOf, signSubmission } from '../keys/formats/submission.js';
 import { Purpose } from '../proto/gen/hdx/v1/common.js';
 import type { SubmitRecordResponse } from '../proto/gen/hdx/v1/records.js';
-import { unaryCall } from '../proto/connect.js';
+import { retryUnavailable, unaryCall, type RetryOptions } from '../proto/connect.js';
 import { describeError, statusName } from '../proto/errors.js';
 import type { HospitalSession } from './session.js';
 
@@ -48,6 +48,8 @@ export async function submitBundle(
   session: HospitalSession,
   bytes: Uint8Array,
   purposeName: keyof typeof PURPOSE_BY_NAME = 'DIRECT_SETTLEMENT',
+  /** While the gateway answers UNAVAILABLE (at capacity, restarting), retry with backoff this long. */
+  retry: RetryOptions = {},
 ): Promise<SubmitRecordResponse> {
   const idempotencyKey = idempotencyKeyOf(bytes);
   const signature = await signSubmission(
@@ -59,12 +61,13 @@ export async function submitBundle(
     },
     session.identity.signingKey,
   );
-  return unaryCall(session.clients.records, session.clients.records.submitRecord, {
+  const request = {
     idempotencyKey,
     bundle: Buffer.from(bytes),
     purpose: PURPOSE_BY_NAME[purposeName] ?? Purpose.PURPOSE_UNSPECIFIED,
     signature,
-  });
+  };
+  return retryUnavailable(() => unaryCall(session.clients.records, session.clients.records.submitRecord, request), retry);
 }
 
 /** Expands files and folders (their *.json files, sorted) into a list of bundle files. */

@@ -2,7 +2,7 @@
  * Client side of the wire: mutual-TLS channels to the gateway and promise-returning calls. Every party's
  * tool (hospital, insurer, regulator) connects through here, so TLS settings live in one place.
  */
-import { credentials, Metadata, type CallOptions, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type CallOptions, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { AuditServiceClient } from './gen/hdx/v1/audit.js';
 import { ConsentServiceClient } from './gen/hdx/v1/consent.js';
 import { DeliveryServiceClient } from './gen/hdx/v1/delivery.js';
@@ -86,4 +86,32 @@ export async function* streamOf<T>(stream: ClientReadableStream<T>): AsyncGenera
 
 export function isServiceError(error: unknown): error is ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'details' in error && 'metadata' in error;
+}
+
+export interface RetryOptions {
+  /** Give up (rethrowing the last UNAVAILABLE) once this much time has passed; default 30 s. */
+  forMs?: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Retries `call` while it fails with UNAVAILABLE (the gateway at capacity, restarting, or out of reach),
+ * waiting a random time up to a delay that doubles from `firstDelayMs` to `maxDelayMs` ("full jitter", so
+ * refused callers do not return in step). Only for idempotent calls: every hdx write carries an
+ * idempotency key, so a retry of a call that did land returns its first answer.
+ */
+export async function retryUnavailable<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const deadline = Date.now() + (options.forMs ?? 30_000);
+  const maxDelay = options.maxDelayMs ?? 2_000;
+  let delay = options.firstDelayMs ?? 50;
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isServiceError(error) || error.code !== status.UNAVAILABLE || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * delay));
+      delay = Math.min(delay * 2, maxDelay);
+    }
+  }
 }

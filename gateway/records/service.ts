@@ -42,9 +42,20 @@ export async function submitRecord(gw: Gateway, ctx: CallContext, request: Submi
   if (!purpose || !PURPOSES.includes(purpose)) throw new InvalidInput('purpose is required');
   const bundleDigest = digestOf(request.bundle);
   const requestDigest = digestOfJson({ bundleDigest, purpose });
+  // A retry of an accepted submission gets its answer even when the gateway is at capacity.
   const replay = gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
   if (replay) return { ...replay, acceptedAt: new Date(replay.acceptedAt), replayed: true };
+  return gw.admission.run(() => admitted(gw, ctx, request, purpose, bundleDigest, requestDigest));
+}
 
+async function admitted(
+  gw: Gateway,
+  ctx: CallContext,
+  request: SubmitRequest,
+  purpose: Purpose,
+  bundleDigest: string,
+  requestDigest: string,
+): Promise<SubmitResult> {
   const record = validateBundle(request.bundle, gw.settings.maxBundleBytes);
   await verifyHospitalSignature(gw, ctx, request, bundleDigest, purpose);
   const patientKey = patientKeyOf(gw.secrets, record.residentId, 'Patient.identifier (resident ID)');
