@@ -73,4 +73,10 @@ export class TooLarge extends HdxError {
 export class Unavailable extends HdxError {
   static override code = 'UNAVAILABLE' as const;
   override code = 'UNAVAILABLE' as const;
+  /** When the caller may usefully try again, sent as `grpc-retry-pushback-ms`. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
 }

@@ -96,9 +96,10 @@ export interface RetryOptions {
 }
 
 /**
- * Retries `call` while it fails with UNAVAILABLE (the gateway at capacity, restarting, or out of reach),
- * waiting a random time up to a delay that doubles from `firstDelayMs` to `maxDelayMs` ("full jitter", so
- * refused callers do not return in step). Only for idempotent calls: every hdx write carries an
+ * Retries `call` while it fails with UNAVAILABLE (the gateway at capacity, restarting, or out of reach).
+ * When the gateway says when to come back (`grpc-retry-pushback-ms`), waits about that long (0.5–1.5×, so
+ * refused callers do not return in step); otherwise a random time up to a delay that doubles from
+ * `firstDelayMs` to `maxDelayMs` ("full jitter"). Only for idempotent calls: every hdx write carries an
  * idempotency key, so a retry of a call that did land returns its first answer.
  */
 export async function retryUnavailable<T>(call: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -109,8 +110,11 @@ export async function retryUnavailable<T>(call: () => Promise<T>, options: Retry
     try {
       return await call();
     } catch (error) {
-      if (!isServiceError(error) || error.code !== status.UNAVAILABLE || Date.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * delay));
+      if (!isServiceError(error) || error.code !== status.UNAVAILABLE) throw error;
+      const pushback = Number(error.metadata?.get('grpc-retry-pushback-ms')[0]);
+      const wait = Number.isFinite(pushback) && pushback > 0 ? pushback * (0.5 + Math.random()) : Math.random() * delay;
+      if (Date.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
       delay = Math.min(delay * 2, maxDelay);
     }
   }

@@ -3,7 +3,7 @@
  * anything else is an internal error whose details stay in the (scrubbed) log, never on the wire.
  */
 import { status } from '@grpc/grpc-js';
-import { HdxError, type HdxErrorCode } from '../errors.js';
+import { HdxError, Unavailable, type HdxErrorCode } from '../errors.js';
 
 const STATUS: Record<HdxErrorCode, status> = {
   INVALID_INPUT: status.INVALID_ARGUMENT,
@@ -23,9 +23,14 @@ export interface WireError {
   details: string;
   /** True when the error is ours to fix (log it at error level). */
   internal: boolean;
+  /** For UNAVAILABLE: when to try again (the gRPC `grpc-retry-pushback-ms` trailer). */
+  retryAfterMs?: number;
 }
 
 export function toWireError(error: unknown): WireError {
+  if (error instanceof Unavailable && error.retryAfterMs !== undefined) {
+    return { code: STATUS[error.code], details: error.message, internal: false, retryAfterMs: Math.ceil(error.retryAfterMs) };
+  }
   if (error instanceof HdxError && error.code !== 'INTERNAL') {
     return { code: STATUS[error.code], details: error.message, internal: false };
   }
@@ -37,3 +42,6 @@ function isSqliteBusy(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
+
+/** The trailer that carries `retryAfterMs` (the name gRPC's own retry policy reads). */
+export const RETRY_PUSHBACK_KEY = 'grpc-retry-pushback-ms';

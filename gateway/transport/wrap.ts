@@ -3,6 +3,7 @@
  * a status, and log one line per call (method, party, outcome, duration — never request content).
  */
 import {
+  Metadata,
   status,
   type handleServerStreamingCall,
   type handleUnaryCall,
@@ -11,7 +12,7 @@ import {
 import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { callContext } from './identity.js';
-import { toWireError } from './status.js';
+import { RETRY_PUSHBACK_KEY, toWireError } from './status.js';
 
 export interface Runtime {
   parties: PartyLookup;
@@ -59,7 +60,9 @@ export function unary<Req, Res>(
       (error: unknown) => {
         logOutcome(rt, method, ctx, started, error);
         const wire = toWireError(error);
-        callback({ code: wire.code, details: wire.details });
+        const metadata = new Metadata();
+        if (wire.retryAfterMs !== undefined) metadata.set(RETRY_PUSHBACK_KEY, String(wire.retryAfterMs));
+        callback({ code: wire.code, details: wire.details, metadata });
       },
     );
   };

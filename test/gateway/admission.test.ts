@@ -29,6 +29,21 @@ describe('admission control', () => {
     expect(gate.inProgress).toBe(0);
   });
 
+  it('tells refused callers how long the work in progress takes to drain', async () => {
+    const gate = new AdmissionGate(3, 'submissions');
+    expect(gate.drainTimeMs()).toBe(100); // no history yet: a short default
+    for (let i = 0; i < 3; i++) {
+      await gate.run(() => new Promise((resolve) => setTimeout(resolve, 60)));
+    }
+    // The last three completions were ~60 ms apart: about 120 ms from the oldest to the newest.
+    expect(gate.drainTimeMs()).toBeGreaterThanOrEqual(100);
+    expect(gate.drainTimeMs()).toBeLessThan(1_000);
+    const hold = new Promise<void>((resolve) => setTimeout(resolve, 20));
+    const running = [gate.run(() => hold), gate.run(() => hold), gate.run(() => hold)];
+    await expect(gate.run(async () => undefined)).rejects.toMatchObject({ retryAfterMs: gate.drainTimeMs() });
+    await Promise.all(running);
+  });
+
   it('refuses a limit that is not a positive integer', () => {
     expect(() => new AdmissionGate(0, 'x')).toThrow(TypeError);
     expect(() => new AdmissionGate(1.5, 'x')).toThrow(TypeError);

@@ -3,7 +3,7 @@
  * clear message and does no work; nothing already accepted is lost; the hospital adapter's retry with
  * backoff gets every record in exactly once (its idempotency key makes a retry of a landed call a replay).
  */
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
@@ -59,6 +59,10 @@ describe('a gateway at capacity', () => {
     for (const error of refused) {
       expect(isServiceError(error) && error.code).toBe(status.UNAVAILABLE);
       expect((error as Error).message).toMatch(/at capacity \(1 submissions in progress\); retry after a short backoff/);
+      // …and when: the pushback trailer gRPC's retry policies read.
+      const pushback = Number((error as ServiceError).metadata.get('grpc-retry-pushback-ms')[0]);
+      expect(pushback).toBeGreaterThanOrEqual(50);
+      expect(pushback).toBeLessThanOrEqual(5_000);
     }
     expect(transferCount() - before).toBe(accepted.length);
 
