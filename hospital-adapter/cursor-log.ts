@@ -45,11 +45,14 @@ export class CursorLog {
   private handle: FileHandle | undefined;
   private size = 0;
 
-  private constructor(private readonly path: string) {}
+  private constructor(
+    private readonly path: string,
+    private readonly compactAt: number,
+  ) {}
 
   /** Opens (or starts) the log in `outDir`, carrying over the cursor it already holds. */
-  static async open(outDir: string): Promise<CursorLog> {
-    const log = new CursorLog(join(outDir, FILE));
+  static async open(outDir: string, options: { compactAt?: number } = {}): Promise<CursorLog> {
+    const log = new CursorLog(join(outDir, FILE), options.compactAt ?? COMPACT_AT);
     log.rewrite(readCursor(outDir));
     log.handle = await open(log.path, 'a', 0o600);
     return log;
@@ -58,7 +61,7 @@ export class CursorLog {
   /** Stores `cursor` durably (resolves after fdatasync). */
   async store(cursor: number): Promise<void> {
     if (!this.handle) throw new Error('cursor log is closed');
-    if (this.size >= COMPACT_AT) {
+    if (this.size >= this.compactAt) {
       await this.handle.close();
       this.rewrite(cursor);
       this.handle = await open(this.path, 'a', 0o600);

@@ -39,6 +39,17 @@ describe('the hospital resume cursor log', () => {
     expect(readCursor(out)).toBe(41);
   });
 
+  it('compacts itself to one line once it passes its size limit, keeping the cursor', async () => {
+    const out = dir();
+    const log = await CursorLog.open(out, { compactAt: 32 });
+    for (let cursor = 1; cursor <= 40; cursor++) await log.store(cursor);
+    await log.close();
+    const text = readFileSync(join(out, 'cursor.log'), 'utf8');
+    expect(text.length).toBeLessThanOrEqual(32 + 4);
+    expect(text.split('\n').filter(Boolean).at(-1)).toBe('40');
+    expect(readCursor(out)).toBe(40);
+  });
+
   it('carries over the cursor an earlier version kept in state.json', async () => {
     const out = dir();
     writeFileSync(join(out, 'state.json'), JSON.stringify({ cursor: 12 }));
