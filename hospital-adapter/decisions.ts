@@ -17,7 +17,6 @@
  *   cursor.log                     the cursors handled, one per line (see cursor-log.ts)
  */
 import { status } from '@grpc/grpc-js';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VerificationError } from '../keys/errors.js';
 import { parsePartyUri } from '../keys/identity.js';
@@ -26,7 +25,7 @@ import { isServiceError } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
 import { CursorLog, readCursor } from './cursor-log.js';
-import { readJsonIfExists, syncDir, writeFileSynced } from './durable.js';
+import { makeFolders, readJsonIfExists, syncDir, writeFileSynced } from './durable.js';
 import { InsurerKeys } from './insurer-keys.js';
 import type { HospitalSession } from './session.js';
 import { applyDecision, type StaySettlement } from './settlement.js';
@@ -73,7 +72,7 @@ export { readCursor };
 /** Streams decisions after the stored cursor; resolves when the stream ends (or `signal` aborts). */
 export async function followDecisions(session: HospitalSession, options: FollowOptions): Promise<FollowSummary> {
   const keys = new InsurerKeys(session);
-  mkdirSync(options.outDir, { recursive: true, mode: 0o700 });
+  makeFolders(...['decisions', 'settlements', 'refused'].map((dir) => join(options.outDir, dir)));
   const cursorLog = await CursorLog.open(options.outDir);
   const summary: FollowSummary = { received: 0, refused: 0, cursor: readCursor(options.outDir) };
   const stream = session.clients.settlement.streamDecisions({ afterCursor: summary.cursor, follow: options.follow ?? false });

@@ -4,21 +4,28 @@
  * rename itself is on disk. Asynchronous (the fsyncs run in libuv's pool, several at once), and split so
  * that a batch of files costs one folder fsync, not one per file.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { open, readFile, rename } from 'node:fs/promises';
 
-/** Writes `path` atomically and fsyncs its content; the rename is durable only after `syncDir`. */
+/**
+ * Writes `path` atomically and fdatasyncs its content; the rename is durable only after `syncDir`. The
+ * folder must exist (`makeFolders`, once, rather than a mkdir per file).
+ */
 export async function writeFileSynced(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.tmp-${process.pid}`;
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    await handle.datasync();
   } finally {
     await handle.close();
   }
   await rename(temp, path);
+}
+
+/** Creates `dirs` (and their parents) if missing, owner-only. */
+export function makeFolders(...dirs: string[]): void {
+  for (const dir of dirs) mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 /** Makes the renames in `dir` durable. */

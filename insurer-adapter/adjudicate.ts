@@ -21,7 +21,7 @@ import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.j
 import { unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
-import { writeDurably, type Received } from './receive.js';
+import { syncDir, writeDurably, type Received } from './receive.js';
 import type { InsurerSession } from './session.js';
 
 /** What a rules module is given. */
@@ -131,7 +131,10 @@ export async function adjudicateAndDecide(
   const draft = await adjudicatorOf(rules)({ transferId: received.transferId, claims: received.claims, bundle: received.bundle });
   const subject = { transferId: received.transferId, submissionId: received.claims.hdx.submission, envelope: received.envelope };
   const { decisionId, jws } = await signDraft(session, subject, draft);
-  if (options.inbox) await writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
+  if (options.inbox) {
+    await writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
+    await syncDir(options.inbox);
+  }
   return send(session, received.transferId, decisionId, draft.outcome, jws, options.inbox);
 }
 

@@ -25,19 +25,30 @@ export interface Received {
 }
 
 /**
- * Writes a file so that it is either wholly there or not at all, and survives a crash once resolved.
- * Asynchronous: the fsync runs in libuv's pool, so transfers received at once overlap their disk waits.
+ * Writes a file so that it is either wholly there or not at all: its content is on disk once resolved,
+ * its name once `syncDir` of its folder has resolved too. Asynchronous: the fsyncs run in libuv's pool, so
+ * transfers received at once overlap their disk waits.
  */
 export async function writeDurably(path: string, data: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
   const handle = await open(temp, 'w', 0o600);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    await handle.datasync();
   } finally {
     await handle.close();
   }
   await rename(temp, path);
+}
+
+/** Makes the renames into `dir` durable (without it a power cut can lose a file already acknowledged). */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function verifyAndOpen(session: InsurerSession, transfer: Transfer) {
@@ -53,15 +64,22 @@ export async function verifyAndOpen(session: InsurerSession, transfer: Transfer)
   return { claims, bundle, text };
 }
 
+const madeDirs = new Set<string>();
+
 export async function receiveTransfer(session: InsurerSession, transfer: Transfer, outDir: string): Promise<Received> {
   const { claims, bundle, text } = await verifyAndOpen(session, transfer);
-  mkdirSync(outDir, { recursive: true, mode: 0o700 });
+  if (!madeDirs.has(outDir)) {
+    mkdirSync(outDir, { recursive: true, mode: 0o700 });
+    madeDirs.add(outDir);
+  }
   const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
   await Promise.all([
     // The decrypted text exactly as the gateway sealed it, not re-serialised (a 19 KB stringify saved).
     writeDurably(bundlePath, text),
     writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2)),
   ]);
+  // Both names on disk before the gateway is told the transfer arrived.
+  await syncDir(outDir);
   await acknowledge(session, transfer);
   return { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
 }
