@@ -1,12 +1,11 @@
 /**
  * The adjudication hook: after a transfer is received and acknowledged, a rules module gets the decrypted
  * bundle and the envelope's claims and returns a decision draft; the adapter signs it (the insurer's key,
- * `hdx-decision+jwt`) and submits it. The signed token is written to the inbox folder *before* it is sent,
- * so a crash between the two resends the same token (a replay) rather than deciding twice.
+ * `hdx-decision+jwt`) and submits it. The signed token is kept in the inbox's decision journal *before* it
+ * is sent, so a crash between the two resends the same token (a replay) rather than deciding twice.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -21,7 +20,8 @@ import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.j
 import { unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
-import { syncDir, writeDurably, type Received } from './receive.js';
+import { journalSent, journalSigned, readJournal } from './decision-journal.js';
+import type { Received } from './receive.js';
 import type { InsurerSession } from './session.js';
 
 /** What a rules module is given. */
@@ -64,9 +64,6 @@ export interface DecisionSubject {
   submissionId: string;
   envelope: string;
 }
-
-const SIGNED = '.decision.jws';
-const DONE = '.decision.json';
 
 /** Loads a rules module by path (a .ts module works under tsx, as `hdx` runs). */
 export async function loadAdjudicator(modulePath: string): Promise<Adjudicator> {
@@ -131,10 +128,7 @@ export async function adjudicateAndDecide(
   const draft = await adjudicatorOf(rules)({ transferId: received.transferId, claims: received.claims, bundle: received.bundle });
   const subject = { transferId: received.transferId, submissionId: received.claims.hdx.submission, envelope: received.envelope };
   const { decisionId, jws } = await signDraft(session, subject, draft);
-  if (options.inbox) {
-    await writeDurably(join(options.inbox, `${received.transferId}${SIGNED}`), jws);
-    await syncDir(options.inbox);
-  }
+  if (options.inbox) await journalSigned(options.inbox, { transferId: received.transferId, decisionId, outcome: draft.outcome, jws });
   return send(session, received.transferId, decisionId, draft.outcome, jws, options.inbox);
 }
 
@@ -148,13 +142,7 @@ async function send(
 ): Promise<Decided> {
   const response = await submitSignedDecision(session, decisionId, jws);
   const decided = { transferId, decisionId, outcome, jws, response };
-  if (inbox) {
-    // A marker, atomic but not fsynced: if a crash loses it, the kept token is resent and replayed.
-    const done = join(inbox, `${transferId}${DONE}`);
-    const temp = `${done}.tmp-${process.pid}-${randomUUID()}`;
-    await writeFile(temp, JSON.stringify({ transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed }, null, 2), { mode: 0o600 });
-    await rename(temp, done);
-  }
+  if (inbox) await journalSent(inbox, { transferId, decisionId, outcome, recordedAt: response.recordedAt, replayed: response.replayed });
   return decided;
 }
 
@@ -171,12 +159,13 @@ export async function adjudicatePending(
   rules: Adjudicator | RulesModule,
 ): Promise<DecideOutcome[]> {
   if (!existsSync(inbox)) return [];
+  const journal = readJournal(inbox);
   const outcomes: DecideOutcome[] = [];
   for (const name of readdirSync(inbox).filter((n) => n.endsWith('.claims.json')).sort()) {
     const transferId = name.slice(0, -'.claims.json'.length);
-    if (existsSync(join(inbox, `${transferId}${DONE}`))) continue;
+    if (journal.sent.has(transferId)) continue;
     try {
-      outcomes.push({ transferId, ok: true, decided: await finish(session, inbox, transferId, rules) });
+      outcomes.push({ transferId, ok: true, decided: await finish(session, inbox, transferId, rules, journal) });
     } catch (error) {
       outcomes.push({ transferId, ok: false, reason: describeError(error) });
     }
@@ -184,13 +173,15 @@ export async function adjudicatePending(
   return outcomes;
 }
 
-async function finish(session: InsurerSession, inbox: string, transferId: string, rules: Adjudicator | RulesModule): Promise<Decided> {
-  const signed = join(inbox, `${transferId}${SIGNED}`);
-  if (existsSync(signed)) {
-    const jws = readFileSync(signed, 'utf8');
-    const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as DecisionClaims;
-    return send(session, transferId, claims.jti, claims.hdx.outcome, jws, inbox);
-  }
+async function finish(
+  session: InsurerSession,
+  inbox: string,
+  transferId: string,
+  rules: Adjudicator | RulesModule,
+  journal: ReturnType<typeof readJournal>,
+): Promise<Decided> {
+  const signed = journal.signed.get(transferId);
+  if (signed) return send(session, transferId, signed.decisionId, signed.outcome, signed.jws, inbox);
   const stored = JSON.parse(readFileSync(join(inbox, `${transferId}.claims.json`), 'utf8')) as TransferEnvelopeClaims & { envelope: string };
   const { envelope, ...claims } = stored;
   const bundlePath = join(inbox, `${transferId}.bundle.json`);

@@ -237,8 +237,31 @@ describe('a decision', () => {
     const mine = decided.find((d) => d.transferId === received.transferId);
     if (!mine?.ok) throw new Error(mine?.reason ?? 'not decided');
     expect(mine.decided.response.replayed).toBe(false);
-    expect(readdirSync(inbox)).toContain(`${received.transferId}.decision.json`);
+    const { readJournal } = await import('../../insurer-adapter/decision-journal.js');
+    expect(readJournal(inbox).sent.has(received.transferId)).toBe(true);
+    expect(readdirSync(inbox).filter((n) => n.startsWith(received.transferId))).toEqual([
+      `${received.transferId}.bundle.json`,
+      `${received.transferId}.claims.json`,
+    ]);
     // Run again: nothing left to do.
+    expect((await adjudicatePending(s.taikang, inbox, adjudicate)).map((d) => d.transferId)).not.toContain(received.transferId);
+  });
+
+  it('a token kept in the journal but never sent is sent as it was, not decided again', async () => {
+    const submitted = await consentAndSubmit(s.nanshan, record('nanshan-people'), 'taikang-online');
+    const root = join(ex.root, 'crash-after-signing');
+    const received = await receive(s.taikang, root, submitted.transfers[0]!.transferId);
+    const inbox = join(root, 'taikang-online');
+    const { adjudicatePending } = await import('../../insurer-adapter/adjudicate.js');
+    const { journalSigned } = await import('../../insurer-adapter/decision-journal.js');
+    // As if the adapter crashed between keeping the signed token and sending it.
+    const subject = { transferId: received.transferId, submissionId: received.claims.hdx.submission, envelope: received.envelope };
+    const kept = await signDraft(s.taikang, subject, draft());
+    await journalSigned(inbox, { transferId: received.transferId, decisionId: kept.decisionId, outcome: 'approved', jws: kept.jws });
+    const resumed = (await adjudicatePending(s.taikang, inbox, adjudicate)).find((d) => d.transferId === received.transferId);
+    if (!resumed?.ok) throw new Error(resumed?.reason ?? 'not resumed');
+    expect(resumed.decided.decisionId).toBe(kept.decisionId);
+    expect(resumed.decided.jws).toBe(kept.jws);
     expect((await adjudicatePending(s.taikang, inbox, adjudicate)).map((d) => d.transferId)).not.toContain(received.transferId);
   });
 });

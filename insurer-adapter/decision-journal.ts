@@ -1,0 +1,91 @@
+/**
+ * The insurer's decision journal, `decisions.jsonl` in the inbox folder: one JSON line per step, appended.
+ *
+ *   {"signed":{"transferId","decisionId","outcome","jws"}}   fdatasynced before the token is sent, so a
+ *                                                             crash resends the same token (a replay)
+ *   {"sent":{"transferId","decisionId","outcome","recordedAt","replayed"}}   the gateway's answer; not
+ *                                                             synced: if lost, the kept token is resent
+ *
+ * It replaces a token file and a marker file per transfer: two files created (each a new inode) and a
+ * folder fsync per decision, at direct-settlement rates millions of files a day. A line torn by a crash is
+ * ignored. Inboxes written by earlier versions (`<transfer>.decision.jws` / `.decision.json`) still read.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DecisionOutcome } from '../keys/formats/decision.js';
+
+const FILE = 'decisions.jsonl';
+const LEGACY_SIGNED = '.decision.jws';
+const LEGACY_SENT = '.decision.json';
+
+export interface SignedEntry {
+  transferId: string;
+  decisionId: string;
+  outcome: DecisionOutcome;
+  jws: string;
+}
+
+export interface SentEntry {
+  transferId: string;
+  decisionId: string;
+  outcome: DecisionOutcome;
+  recordedAt: Date | undefined;
+  replayed: boolean;
+}
+
+export interface JournalState {
+  /** The last token signed per transfer. */
+  signed: Map<string, SignedEntry>;
+  /** Transfers whose decision the gateway has answered. */
+  sent: Set<string>;
+}
+
+async function append(inbox: string, line: string, sync: boolean): Promise<void> {
+  const handle = await open(join(inbox, FILE), 'a', 0o600);
+  try {
+    await handle.appendFile(line);
+    if (sync) await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Keeps a signed token durably before it is sent. */
+export function journalSigned(inbox: string, entry: SignedEntry): Promise<void> {
+  return append(inbox, `${JSON.stringify({ signed: entry })}\n`, true);
+}
+
+/** Notes the gateway's answer (not synced: losing it only resends the kept token). */
+export function journalSent(inbox: string, entry: SentEntry): Promise<void> {
+  return append(inbox, `${JSON.stringify({ sent: entry })}\n`, false);
+}
+
+/** What the journal (and any legacy files) say about the inbox's decisions. */
+export function readJournal(inbox: string): JournalState {
+  const state: JournalState = { signed: new Map(), sent: new Set() };
+  const path = join(inbox, FILE);
+  if (existsSync(path)) {
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      let entry: { signed?: SignedEntry; sent?: SentEntry };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        continue; // empty, or torn by a crash
+      }
+      if (typeof entry.signed?.transferId === 'string' && typeof entry.signed.jws === 'string') state.signed.set(entry.signed.transferId, entry.signed);
+      if (typeof entry.sent?.transferId === 'string') state.sent.add(entry.sent.transferId);
+    }
+  }
+  for (const name of existsSync(inbox) ? readdirSync(inbox) : []) {
+    if (name.endsWith(LEGACY_SENT)) state.sent.add(name.slice(0, -LEGACY_SENT.length));
+    if (name.endsWith(LEGACY_SIGNED)) {
+      const transferId = name.slice(0, -LEGACY_SIGNED.length);
+      if (state.signed.has(transferId)) continue;
+      const jws = readFileSync(join(inbox, name), 'utf8');
+      const claims = JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string; hdx: { outcome: DecisionOutcome } };
+      state.signed.set(transferId, { transferId, decisionId: claims.jti, outcome: claims.hdx.outcome, jws });
+    }
+  }
+  return state;
+}
