@@ -31,8 +31,8 @@ function migrate(db: Db): void {
     throw new Error(`database schema ${version} is newer than this gateway supports (${SCHEMA_VERSION})`);
   }
   db.transaction(() => {
+    db.exec(SCHEMA); // creates what is missing (IF NOT EXISTS), including version 2's new table and indexes
     if (version === 1) moveCiphertextOutOfTransfers(db);
-    db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
@@ -42,11 +42,7 @@ function migrate(db: Db): void {
  * queue and consents without the ever-changing state (see schema.ts).
  */
 function moveCiphertextOutOfTransfers(db: Db): void {
-  db.exec(`CREATE TABLE transfer_payloads (
-      transfer_id TEXT PRIMARY KEY REFERENCES transfers(transfer_id),
-      payload     TEXT NOT NULL
-    );
-    INSERT INTO transfer_payloads (transfer_id, payload) SELECT transfer_id, payload FROM transfers WHERE payload IS NOT NULL;
+  db.exec(`INSERT INTO transfer_payloads (transfer_id, payload) SELECT transfer_id, payload FROM transfers WHERE payload IS NOT NULL;
     ALTER TABLE transfers DROP COLUMN payload;
     DROP INDEX IF EXISTS transfers_ready;
     DROP INDEX IF EXISTS transfers_by_consent;`);
