@@ -98,7 +98,8 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   const logVerifierKey = formatVerifierKey(logOrigin, createPublicKey(identity.logPublicKeyPem));
   checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
-  const rt = { parties, logger };
+  const closing = new AbortController();
+  const rt = { parties, logger, closing: closing.signal };
   const audit = createAuditService(gw, checkpointer);
   const server = new Server({
     // Bundles up to the configured limit plus room for the other fields; larger ones are refused by
@@ -166,6 +167,8 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
       clearInterval(purgeTimer);
       checkpointer.stop();
       health.setStatus('', 'NOT_SERVING');
+      closing.abort(); // open streams end with UNAVAILABLE: their clients follow again
+
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -1,5 +1,6 @@
 /** `hdx hospital …`: submit discharge records, record patients' consents, receive settlement decisions. */
 import type { Command } from 'commander';
+import { describeError } from '../proto/errors.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
@@ -38,6 +39,9 @@ export function registerHospitalCommands(program: Command): void {
           signal: abort.signal,
           onDecision: (e) => {
             process.stdout.write(opts.json ? `${JSON.stringify(jsonOf(e))}\n` : lineOf(e));
+          },
+          onReconnect: (error, delayMs) => {
+            process.stderr.write(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s\n`);
           },
         });
         if (!opts.json) process.stdout.write(`${summary.received} decision(s) received, ${summary.refused} refused; cursor ${summary.cursor}\n`);

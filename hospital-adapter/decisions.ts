@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { VerificationError } from '../keys/errors.js';
 import { parsePartyUri } from '../keys/identity.js';
 import { peekDecisionIssuer, verifyDecision, type DecisionClaims } from '../keys/formats/decision.js';
-import { isServiceError } from '../proto/connect.js';
+import { isServiceError, keepFollowing } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
 import { CursorLog, readCursor } from './cursor-log.js';
@@ -54,6 +54,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Called for each decision, in cursor order, once it and the cursor after it are on disk. */
   onDecision?: (event: DecisionEvent) => void | Promise<void>;
+  /** With `follow`: the gateway went away; the stream is opened again after `delayMs`. */
+  onReconnect?: (error: Error, delayMs: number) => void;
 }
 
 export interface FollowSummary {
@@ -69,12 +71,28 @@ const cursorName = (cursor: number) => `${String(cursor).padStart(12, '0')}.json
 
 export { readCursor };
 
-/** Streams decisions after the stored cursor; resolves when the stream ends (or `signal` aborts). */
+/**
+ * Streams decisions after the stored cursor; resolves when the stream ends (or `signal` aborts). With
+ * `follow`, a gateway that goes away (UNAVAILABLE) is waited for and followed again from the stored cursor.
+ */
 export async function followDecisions(session: HospitalSession, options: FollowOptions): Promise<FollowSummary> {
+  const summary: FollowSummary = { received: 0, refused: 0, cursor: 0 };
   const keys = new InsurerKeys(session);
+  if (!options.follow) await followOnce(session, keys, options, summary);
+  else {
+    await keepFollowing(() => followOnce(session, keys, options, summary), {
+      ...(options.signal && { signal: options.signal }),
+      ...(options.onReconnect && { beforeReconnect: options.onReconnect }),
+    });
+  }
+  return summary;
+}
+
+/** One stream, from the stored cursor; adds what it handled to `summary`. */
+async function followOnce(session: HospitalSession, keys: InsurerKeys, options: FollowOptions, summary: FollowSummary): Promise<void> {
   makeFolders(...['decisions', 'settlements', 'refused'].map((dir) => join(options.outDir, dir)));
   const cursorLog = await CursorLog.open(options.outDir);
-  const summary: FollowSummary = { received: 0, refused: 0, cursor: readCursor(options.outDir) };
+  summary.cursor = readCursor(options.outDir);
   const stream = session.clients.settlement.streamDecisions({ afterCursor: summary.cursor, follow: options.follow ?? false });
   const inbox = new Inbox(stream);
   const stop = () => stream.cancel();
@@ -103,7 +121,6 @@ export async function followDecisions(session: HospitalSession, options: FollowO
     options.signal?.removeEventListener('abort', stop);
     await cursorLog.close();
   }
-  return summary;
 }
 
 /** Buffers the stream's messages so that whatever has arrived can be taken as one batch; pauses when full. */

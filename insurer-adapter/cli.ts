@@ -1,5 +1,6 @@
 /** `hdx insurer pull`: receive, verify, decrypt, store and acknowledge transfers; optionally decide them. */
 import type { Command } from 'commander';
+import { describeError } from '../proto/errors.js';
 import { loadAdjudicator } from './adjudicate.js';
 import { pullTransfers, type PullOutcome } from './pull.js';
 import { pullAndDecide, type DecideOutcome } from './pull-and-decide.js';
@@ -40,7 +41,10 @@ export function registerInsurerCommands(program: Command): void {
         }
       };
       try {
-        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), concurrency: Number(opts.concurrency), signal: abort.signal, onOutcome };
+        const onReconnect = (error: Error, delayMs: number) => {
+          process.stderr.write(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s\n`);
+        };
+        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), concurrency: Number(opts.concurrency), signal: abort.signal, onOutcome, onReconnect };
         const { pulled, decided } = rules
           ? await pullAndDecide(session, { ...pull, rules, onDecision })
           : { pulled: await pullTransfers(session, pull), decided: [] as DecideOutcome[] };

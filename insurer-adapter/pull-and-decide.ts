@@ -41,6 +41,12 @@ export async function pullAndDecide(
   const pulled = await pullTransfers(session, {
     ...options,
     concurrency: limit,
+    // Back after an outage: first finish what it left (tokens kept but not sent, transfers not decided).
+    onReconnect: async (error, delayMs) => {
+      await options.onReconnect?.(error, delayMs);
+      await Promise.all(inFlight);
+      for (const outcome of await adjudicatePending(session, options.outDir, options.rules)) report(outcome);
+    },
     onOutcome: async (outcome) => {
       await options.onOutcome?.(outcome);
       if (!outcome.ok) return;

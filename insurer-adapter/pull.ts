@@ -3,6 +3,7 @@
  * up to `concurrency` at once (each transfer is leased on its own, so their order does not matter).
  */
 import type { PullTransfersResponse } from '../proto/gen/hdx/v1/delivery.js';
+import { keepFollowing } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import { receiveTransfer, type Received } from './receive.js';
 import type { InsurerSession } from './session.js';
@@ -21,9 +22,29 @@ export interface PullOptions {
   concurrency?: number;
   /** Called after each transfer is received and acknowledged (or refused). */
   onOutcome?: (outcome: PullOutcome) => void | Promise<void>;
+  /** With `follow`: the gateway went away; awaited before the stream is opened again. */
+  onReconnect?: (error: Error, delayMs: number) => void | Promise<void>;
 }
 
+/**
+ * Pulls until the queue is drained, or with `follow` until `signal` aborts; a gateway that goes away
+ * (UNAVAILABLE) is then waited for and pulled from again (unacknowledged transfers come back when their
+ * leases end).
+ */
 export async function pullTransfers(session: InsurerSession, options: PullOptions): Promise<PullOutcome[]> {
+  const outcomes: PullOutcome[] = [];
+  if (!options.follow) await pullOnce(session, options, outcomes);
+  else {
+    await keepFollowing(() => pullOnce(session, options, outcomes), {
+      ...(options.signal && { signal: options.signal }),
+      ...(options.onReconnect && { beforeReconnect: options.onReconnect }),
+    });
+  }
+  return outcomes;
+}
+
+/** One stream; adds each transfer's outcome to `outcomes`. */
+async function pullOnce(session: InsurerSession, options: PullOptions, outcomes: PullOutcome[]): Promise<void> {
   const stream = session.clients.delivery.pullTransfers({
     maxTransfers: options.max ?? 0,
     follow: options.follow ?? false,
@@ -31,7 +52,6 @@ export async function pullTransfers(session: InsurerSession, options: PullOption
   });
   const stop = () => stream.cancel();
   options.signal?.addEventListener('abort', stop);
-  const outcomes: PullOutcome[] = [];
   const limit = Math.max(1, options.concurrency ?? 1);
   const inFlight = new Set<Promise<void>>();
   const receive = async (transfer: NonNullable<PullTransfersResponse['transfer']>) => {
@@ -59,5 +79,4 @@ export async function pullTransfers(session: InsurerSession, options: PullOption
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }
-  return outcomes;
 }

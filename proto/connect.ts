@@ -119,3 +119,44 @@ export async function retryUnavailable<T>(call: () => Promise<T>, options: Retry
     }
   }
 }
+
+export interface FollowOptions {
+  signal?: AbortSignal;
+  /** Awaited before each new run; `error` is what ended the last one. */
+  beforeReconnect?: (error: ServiceError, delayMs: number) => void | Promise<void>;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+/**
+ * Keeps a following stream going: whenever a run ends with UNAVAILABLE (the gateway stopping or out of
+ * reach) or CANCELLED by the gateway (a forced shutdown), and `signal` has not aborted, waits a random time up to a delay that doubles from `firstDelayMs`
+ * (0.5 s) to `maxDelayMs` (15 s) — back to the start once a run has lasted a minute — and runs it again.
+ * Safe because every run resumes by itself: the hospital from its stored cursor, the insurer from the
+ * gateway's leases. Any other error ends it. Returns each run's result.
+ */
+export async function keepFollowing<T>(run: () => Promise<T>, options: FollowOptions = {}): Promise<T[]> {
+  const first = options.firstDelayMs ?? 500;
+  const max = options.maxDelayMs ?? 15_000;
+  const results: T[] = [];
+  let delay = first;
+  for (;;) {
+    const started = Date.now();
+    try {
+      results.push(await run());
+      return results;
+    } catch (error) {
+      const gone = isServiceError(error) && (error.code === status.UNAVAILABLE || error.code === status.CANCELLED);
+      if (!gone || options.signal?.aborted) throw error;
+      if (Date.now() - started > 60_000) delay = first;
+      const wait = Math.random() * delay;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if (options.signal?.aborted) return results;
+      await options.beforeReconnect?.(error, wait);
+      delay = Math.min(delay * 2, max);
+    }
+  }
+}

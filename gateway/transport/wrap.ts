@@ -11,12 +11,15 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
+import { Unavailable } from '../errors.js';
 import { callContext } from './identity.js';
 import { RETRY_PUSHBACK_KEY, toWireError } from './status.js';
 
 export interface Runtime {
   parties: PartyLookup;
   logger: Logger;
+  /** Aborted when the gateway starts to stop: open streams then end with UNAVAILABLE, so clients follow again. */
+  closing?: AbortSignal;
 }
 
 function logOutcome(rt: Runtime, method: string, ctx: CallContext | undefined, started: number, error?: unknown) {
@@ -78,6 +81,8 @@ export function serverStream<Req, Res>(
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     call.on('close', () => abort.abort());
+    const onClosing = () => abort.abort();
+    rt.closing?.addEventListener('abort', onClosing, { once: true });
     let ctx: CallContext | undefined;
     const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     const send = async (message: Res) => {
@@ -88,12 +93,15 @@ export function serverStream<Req, Res>(
     (async () => {
       ctx = callContext(call, rt.parties);
       await fn(ctx, call.request, send, abort.signal);
+      if (rt.closing?.aborted) throw new Unavailable('the gateway is shutting down; follow again shortly');
     })().then(
       () => {
+        rt.closing?.removeEventListener('abort', onClosing);
         logOutcome(rt, method, ctx, started);
         call.end();
       },
       (error: unknown) => {
+        rt.closing?.removeEventListener('abort', onClosing);
         logOutcome(rt, method, ctx, started, error);
         const wire = toWireError(error);
         call.emit('error', { code: wire.code, details: wire.details });
