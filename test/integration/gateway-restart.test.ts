@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followDecisions, type DecisionEvent } from '../../hospital-adapter/decisions.js';
 import { pullAndDecide } from '../../insurer-adapter/pull-and-decide.js';
 import { adjudicate } from '../../insurer-adapter/rules/example-rules.js';
-import { createTestExchange, openSessions, startTestGateway, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
+import { createTestExchange, openSessions, startTestGateway, waitFor, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
 import { consentAndSubmit, recordMaker } from '../settlement/support.js';
 
 let ex: TestExchange;
@@ -27,14 +27,6 @@ afterAll(async () => {
   await gw?.stop();
   ex?.cleanup();
 });
-
-async function until(predicate: () => boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('a gateway restart under following adapters', () => {
   it('both adapters follow again by themselves; the record submitted after the restart reaches the desk once', async () => {
@@ -57,14 +49,14 @@ describe('a gateway restart under following adapters', () => {
     });
 
     const before = await consentAndSubmit(s.nanshan, record('nanshan-people'), 'taikang-online');
-    await until(() => seen.length === 1);
+    await waitFor(() => seen.length === 1, 30_000);
 
     const port = gw.running.port;
     await gw.stop();
     gw = await startTestGateway(ex, { listen: `127.0.0.1:${port}` });
     // The hospital's submit retries UNAVAILABLE while its channel reconnects.
     const after = await consentAndSubmit(s.nanshan, record('nanshan-people'), 'taikang-online');
-    await until(() => seen.length >= 2);
+    await waitFor(() => seen.length >= 2, 30_000);
 
     abort.abort();
     const [followed, decided] = await Promise.all([hospital, insurer]);

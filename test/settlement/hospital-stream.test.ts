@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followDecisions, readCursor, type DecisionEvent } from '../../hospital-adapter/decisions.js';
 import { adjudicateAndDecide } from '../../insurer-adapter/adjudicate.js';
 import { adjudicate } from '../../insurer-adapter/rules/example-rules.js';
-import { createTestExchange, openSessions, startTestGateway, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
+import { createTestExchange, openSessions, startTestGateway, waitFor, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
 import { consentAndSubmit, receive, recordMaker } from './support.js';
 
 let ex: TestExchange;
@@ -47,14 +47,6 @@ function hisInbox(out: string): string[] {
     .filter((n) => n.endsWith('.json'))
     .sort()
     .map((n) => (JSON.parse(readFileSync(join(dir, n), 'utf8')) as { decisionId: string }).decisionId);
-}
-
-function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const tick = () => (predicate() ? resolve() : Date.now() > until ? reject(new Error('timed out')) : setTimeout(tick, 10));
-    tick();
-  });
 }
 
 describe('the hospital decision stream', () => {

@@ -117,3 +117,12 @@ export function idem(prefix = 'test'): string {
   counter += 1;
   return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
 }
+
+/** Resolves once `predicate()` holds, checking every 10 ms; rejects after `ms`. */
+export function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => (predicate() ? resolve() : Date.now() > until ? reject(new Error('timed out')) : setTimeout(tick, 10));
+    tick();
+  });
+}
