@@ -64,14 +64,9 @@ export async function verifyAndOpen(session: InsurerSession, transfer: Transfer)
   return { claims, bundle, text };
 }
 
-const madeDirs = new Set<string>();
-
 export async function receiveTransfer(session: InsurerSession, transfer: Transfer, outDir: string): Promise<Received> {
   const { claims, bundle, text } = await verifyAndOpen(session, transfer);
-  if (!madeDirs.has(outDir)) {
-    mkdirSync(outDir, { recursive: true, mode: 0o700 });
-    madeDirs.add(outDir);
-  }
+  mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
   await Promise.all([
     // The decrypted text exactly as the gateway sealed it, not re-serialised (a 19 KB stringify saved).
