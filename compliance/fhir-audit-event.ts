@@ -147,8 +147,10 @@ export function toFhirAuditEvent(event: LoggedEvent, leafHash: Uint8Array, optio
     case 'record.submit':
       return { ...base, ...m.recordLifecycle('C', 'receive', 'Receive Record Lifecycle Event') };
     case 'transfer.acknowledge':
+    case 'decision.acknowledge':
       return { ...base, ...m.recordLifecycle('C', 'receive', 'Receive Record Lifecycle Event') };
     case 'transfer.purge':
+    case 'decision.purge':
       return { ...base, ...m.recordLifecycle('D', 'destroy', 'Destroy Record Lifecycle Event') };
     case 'decision.record':
     case 'decision.refuse':

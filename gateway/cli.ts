@@ -14,7 +14,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--seal-workers <n>', 'worker threads for sealing (default: one per core; 0: in-process)')
     .option('--profiles <dir>', 'extra de-identification profiles, validated at start')
     .option('--lease-seconds <n>', 'delivery lease before an unacknowledged transfer is re-delivered', '30')
-    .option('--retention-days <n>', 'days to keep ciphertext after acknowledgement', '7')
+    .option('--retention-days <n>', 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', '7')
     .option('--max-submissions <n>', 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', '64')
     .action(async (opts: Record<string, string | undefined>) => {
       const running = await startGateway({

@@ -23,6 +23,7 @@ import { Checkpointer } from './audit/checkpointer.js';
 import { buildEvidence } from './audit/evidence.js';
 import { createAuditService } from './audit/service.js';
 import { purgeExpiredPayloads } from './delivery/service.js';
+import { purgeExpiredDecisions } from './settlement/retention.js';
 import { createLogger } from './logger.js';
 import { RegistryParties, type RegistryChange } from './parties.js';
 import { createSealer } from './seal/sealer.js';
@@ -127,7 +128,9 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   );
 
   const purgeTimer = setInterval(() => {
-    purgeExpiredPayloads(gw).catch((error: unknown) => logger.error({ error: (error as Error)?.name }, 'purge failed'));
+    Promise.all([purgeExpiredPayloads(gw), purgeExpiredDecisions(gw)]).catch((error: unknown) =>
+      logger.error({ error: (error as Error)?.name }, 'purge failed'),
+    );
   }, 60_000);
   purgeTimer.unref();
   /** Reloads the registry and audits what changed (key rotations, parties added or removed). */

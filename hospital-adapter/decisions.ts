@@ -4,7 +4,8 @@
  * for the HIS → update the stay's settlement → only then store the cursor. A restart resumes after the last
  * stored cursor; a crash between a write and the cursor repeats the same writes to the same files, so the
  * HIS sees neither a gap nor a duplicate. A decision that does not verify is set aside in `refused/` (with
- * the reason) and skipped, so one bad token cannot stop the desk.
+ * the reason) and skipped, so one bad token cannot stop the desk. What is stored is acknowledged to the
+ * gateway (through the cursor, every few seconds), which then keeps the tokens only for its retention period.
  *
  * Decisions that arrive together are handled as one batch (group commit, as the gateway does): verified and
  * written concurrently, one folder fsync and one cursor write per batch. At the desk's pace a batch is one
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { VerificationError } from '../keys/errors.js';
 import { parsePartyUri } from '../keys/identity.js';
 import { peekDecisionIssuer, verifyDecision, type DecisionClaims } from '../keys/formats/decision.js';
-import { isServiceError, keepFollowing } from '../proto/connect.js';
+import { isServiceError, keepFollowing, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
 import { CursorLog, readCursor } from './cursor-log.js';
@@ -66,6 +67,7 @@ export interface FollowSummary {
 }
 
 const MAX_BATCH = 256;
+const ACK_EVERY_MS = 5_000;
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const cursorName = (cursor: number) => `${String(cursor).padStart(12, '0')}.json`;
 
@@ -95,6 +97,7 @@ async function followOnce(session: HospitalSession, keys: InsurerKeys, options: 
   summary.cursor = readCursor(options.outDir);
   const stream = session.clients.settlement.streamDecisions({ afterCursor: summary.cursor, follow: options.follow ?? false });
   const inbox = new Inbox(stream);
+  const acks = new Acknowledger(session, summary.cursor);
   const stop = () => stream.cancel();
   options.signal?.addEventListener('abort', stop);
   try {
@@ -110,6 +113,7 @@ async function followOnce(session: HospitalSession, keys: InsurerKeys, options: 
       // Losing the cursor in a crash only repeats idempotent writes.
       await cursorLog.store(last);
       summary.cursor = last;
+      acks.stored(last);
       for (const event of events) {
         if (event.ok) summary.received += 1;
         else summary.refused += 1;
@@ -120,6 +124,49 @@ async function followOnce(session: HospitalSession, keys: InsurerKeys, options: 
   } finally {
     options.signal?.removeEventListener('abort', stop);
     await cursorLog.close();
+    await acks.flush();
+  }
+}
+
+/**
+ * Tells the gateway which decisions are stored here (AcknowledgeDecisions through the stored cursor), so it
+ * can start their tokens' retention. At most every ACK_EVERY_MS while following, and once more at the end
+ * of each stream; a failed acknowledgement is left to the next one (each covers all before it).
+ */
+class Acknowledger {
+  private sent: number;
+  private latest: number;
+  private lastAt = 0;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly session: HospitalSession,
+    cursor: number,
+  ) {
+    this.sent = cursor;
+    this.latest = cursor;
+  }
+
+  stored(cursor: number): void {
+    this.latest = cursor;
+    if (Date.now() - this.lastAt >= ACK_EVERY_MS) this.pending = this.pending.then(() => this.send());
+  }
+
+  flush(): Promise<void> {
+    this.pending = this.pending.then(() => this.send());
+    return this.pending;
+  }
+
+  private async send(): Promise<void> {
+    if (this.latest <= this.sent) return;
+    const through = this.latest;
+    this.lastAt = Date.now();
+    try {
+      await unaryCall(this.session.clients.settlement, this.session.clients.settlement.acknowledgeDecisions, { throughCursor: through }, { timeoutMs: 10_000 });
+      this.sent = through;
+    } catch {
+      // The next acknowledgement covers these too.
+    }
   }
 }
 

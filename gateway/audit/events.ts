@@ -15,6 +15,8 @@ export type AuditAction =
   | 'transfer.purge'
   | 'decision.record'
   | 'decision.refuse'
+  | 'decision.acknowledge'
+  | 'decision.purge'
   | 'audit.query'
   | 'key.rotate'
   | 'registry.reload';

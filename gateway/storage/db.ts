@@ -31,7 +31,8 @@ function migrate(db: Db): void {
     throw new Error(`database schema ${version} is newer than this gateway supports (${SCHEMA_VERSION})`);
   }
   db.transaction(() => {
-    db.exec(SCHEMA); // creates what is missing (IF NOT EXISTS), including version 2's new table and indexes
+    if (version >= 1 && version < 3) addDecisionRetention(db);
+    db.exec(SCHEMA); // creates what is missing (IF NOT EXISTS): version 2's table, new indexes
     if (version === 1) moveCiphertextOutOfTransfers(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
@@ -46,4 +47,11 @@ function moveCiphertextOutOfTransfers(db: Db): void {
     ALTER TABLE transfers DROP COLUMN payload;
     DROP INDEX IF EXISTS transfers_ready;
     DROP INDEX IF EXISTS transfers_by_consent;`);
+}
+
+/** Version 3: decisions carry the hospital's acknowledgement and the token's retention (see schema.ts). */
+function addDecisionRetention(db: Db): void {
+  db.exec(`ALTER TABLE decisions ADD COLUMN acknowledged_at INTEGER;
+    ALTER TABLE decisions ADD COLUMN purge_after INTEGER;
+    ALTER TABLE decisions ADD COLUMN purged_at INTEGER;`);
 }

@@ -16,6 +16,9 @@ export interface DecisionRow {
   decision: string;
   decision_digest: string;
   recorded_at: number;
+  acknowledged_at: number | null;
+  purge_after: number | null;
+  purged_at: number | null;
 }
 
 /** One transfer's timers and what decides its service window. Times are ms since the epoch. */
@@ -38,7 +41,15 @@ export function decisionRepository(db: Db) {
   const forTransfer = db.prepare('SELECT * FROM decisions WHERE transfer_id = ? ORDER BY cursor');
   const latest = db.prepare('SELECT * FROM decisions WHERE transfer_id = ? ORDER BY cursor DESC LIMIT 1');
   const byId = db.prepare('SELECT * FROM decisions WHERE insurer_id = ? AND decision_id = ?');
-  const forHospital = db.prepare('SELECT * FROM decisions WHERE hospital_id = ? AND cursor > ? ORDER BY cursor LIMIT ?');
+  // Purged tokens are not streamed again: the hospital acknowledged them before their retention began.
+  const forHospital = db.prepare(
+    'SELECT * FROM decisions WHERE hospital_id = ? AND cursor > ? AND purged_at IS NULL ORDER BY cursor LIMIT ?',
+  );
+  const acknowledge = db.prepare(`UPDATE decisions SET acknowledged_at = @now, purge_after = @purgeAfter
+    WHERE hospital_id = @hospital AND cursor <= @through AND acknowledged_at IS NULL`);
+  const purgeDue = db.prepare(`UPDATE decisions SET decision = '', purged_at = @now
+    WHERE purge_after IS NOT NULL AND purge_after <= @now AND purged_at IS NULL
+    RETURNING cursor, decision_id, transfer_id, hospital_id, insurer_id`);
   // Submitted in [since, until); the insurer filter is optional ('' matches all).
   const timings = db.prepare(`SELECT t.transfer_id, t.insurer_id, s.purpose, s.encounter_class, t.state,
       t.created_at AS submitted_at, t.delivered_at, t.acknowledged_at, t.decided_at
@@ -46,7 +57,12 @@ export function decisionRepository(db: Db) {
     WHERE t.created_at >= @since AND t.created_at < @until AND (@insurer = '' OR t.insurer_id = @insurer)
     ORDER BY t.created_at, t.transfer_id`);
   return {
-    insert: (row: Omit<DecisionRow, 'cursor'>) => (insert.get(row) as { cursor: number }).cursor,
+    insert: (row: Omit<DecisionRow, 'cursor' | 'acknowledged_at' | 'purge_after' | 'purged_at'>) => (insert.get(row) as { cursor: number }).cursor,
+    /** Marks the hospital's decisions through `through` acknowledged; returns how many were new. */
+    acknowledge: (hospital: string, through: number, now: number, purgeAfter: number) =>
+      acknowledge.run({ hospital, through, now, purgeAfter }).changes,
+    purgeDue: (now: number) =>
+      purgeDue.all({ now }) as Array<Pick<DecisionRow, 'cursor' | 'decision_id' | 'transfer_id' | 'hospital_id' | 'insurer_id'>>,
     forTransfer: (id: string) => forTransfer.all(id) as DecisionRow[],
     latestForTransfer: (id: string) => latest.get(id) as DecisionRow | undefined,
     get: (insurerId: string, decisionId: string) => byId.get(insurerId, decisionId) as DecisionRow | undefined,

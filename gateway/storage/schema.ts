@@ -2,7 +2,7 @@
  * The gateway's SQLite schema. It holds ids, keyed hashes, digests, sealed ciphertext and states —
  * never a plaintext record or a raw identifier. Times are milliseconds since the epoch.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS consents (
@@ -138,8 +138,14 @@ CREATE TABLE IF NOT EXISTS decisions (
   decision        TEXT NOT NULL,            -- the insurer's JWS, forwarded unchanged
   decision_digest TEXT NOT NULL,
   recorded_at     INTEGER NOT NULL,
+  -- The hospital acknowledged it (AcknowledgeDecisions); the token is dropped after the retention period
+  -- (decision set to '' and purged_at set; the digest, outcome and times stay).
+  acknowledged_at INTEGER,
+  purge_after     INTEGER,
+  purged_at       INTEGER,
   UNIQUE (insurer_id, decision_id)
 );
 CREATE INDEX IF NOT EXISTS decisions_by_hospital ON decisions(hospital_id, cursor);
 CREATE INDEX IF NOT EXISTS decisions_by_transfer ON decisions(transfer_id);
+CREATE INDEX IF NOT EXISTS decisions_purge ON decisions(purge_after) WHERE purge_after IS NOT NULL AND purged_at IS NULL;
 `;

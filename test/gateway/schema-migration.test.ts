@@ -19,7 +19,9 @@ function versionOneDatabase(): string {
   const db = openDatabase(path);
   db.pragma('foreign_keys = OFF');
   db.exec(`DROP TABLE transfer_payloads; ALTER TABLE transfers ADD COLUMN payload TEXT;
-    DROP INDEX transfers_leased; DROP INDEX transfers_by_consent_id;
+    DROP INDEX transfers_leased; DROP INDEX transfers_by_consent_id; DROP INDEX decisions_purge;
+    ALTER TABLE decisions DROP COLUMN acknowledged_at; ALTER TABLE decisions DROP COLUMN purge_after;
+    ALTER TABLE decisions DROP COLUMN purged_at;
     CREATE INDEX transfers_ready ON transfers(insurer_id, state, lease_expires_at);
     CREATE INDEX transfers_by_consent ON transfers(consent_id, state);
     PRAGMA user_version = 1;`);
@@ -32,7 +34,7 @@ function versionOneDatabase(): string {
 }
 
 describe('schema migration', () => {
-  it('moves version 1 ciphertext out of the transfers row, losing none', () => {
+  it('takes a version 1 database to the current version: ciphertext out of the transfers row, losing none; decision retention columns', () => {
     const db = openDatabase(versionOneDatabase());
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
@@ -46,6 +48,8 @@ describe('schema migration', () => {
       expect(indexes).toEqual(expect.arrayContaining(['transfers_leased', 'transfers_by_consent_id', 'transfers_pending']));
       expect(indexes).not.toContain('transfers_ready');
       expect(indexes).not.toContain('transfers_by_consent');
+      const decisionColumns = (db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).map((c) => c.name);
+      expect(decisionColumns).toEqual(expect.arrayContaining(['acknowledged_at', 'purge_after', 'purged_at']));
     } finally {
       db.close();
     }

@@ -5,6 +5,7 @@ import type {
 } from '../../../proto/gen/hdx/v1/settlement.js';
 import type { Gateway } from '../../app.js';
 import { submitDecision } from '../../settlement/decide.js';
+import { acknowledgeDecisions } from '../../settlement/retention.js';
 import { getServiceLevels } from '../../settlement/service-levels.js';
 import { streamDecisions } from '../../settlement/stream.js';
 import { serverStream, unary, type Runtime } from '../wrap.js';
@@ -16,6 +17,9 @@ export function settlementHandlers(gw: Gateway, rt: Runtime): SettlementServiceS
     ),
     streamDecisions: serverStream<StreamDecisionsRequest, StreamDecisionsResponse>(rt, 'StreamDecisions', (ctx, req, send, signal) =>
       streamDecisions(gw, ctx, { afterCursor: req.afterCursor, follow: req.follow }, send, signal),
+    ),
+    acknowledgeDecisions: unary(rt, 'AcknowledgeDecisions', (ctx, req) =>
+      acknowledgeDecisions(gw, ctx, { throughCursor: Number(req.throughCursor) }),
     ),
     getServiceLevels: unary(rt, 'GetServiceLevels', (ctx, req) =>
       getServiceLevels(gw, ctx, {

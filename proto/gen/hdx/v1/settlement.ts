@@ -56,6 +56,19 @@ export interface StreamDecisionsResponse {
   recordedAt: Date | undefined;
 }
 
+export interface AcknowledgeDecisionsRequest {
+  /**
+   * Every decision of the calling hospital up to and including this cursor is stored on its side.
+   * Idempotent: acknowledging a cursor again, or an earlier one, changes nothing.
+   */
+  throughCursor: number;
+}
+
+export interface AcknowledgeDecisionsResponse {
+  /** Decisions newly acknowledged by this call. */
+  acknowledged: number;
+}
+
 export interface GetServiceLevelsRequest {
   since: Date | undefined;
   until: Date | undefined;
@@ -557,6 +570,146 @@ export const StreamDecisionsResponse: MessageFns<StreamDecisionsResponse> = {
     message.submissionId = object.submissionId ?? "";
     message.decision = object.decision ?? "";
     message.recordedAt = object.recordedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAcknowledgeDecisionsRequest(): AcknowledgeDecisionsRequest {
+  return { throughCursor: 0 };
+}
+
+export const AcknowledgeDecisionsRequest: MessageFns<AcknowledgeDecisionsRequest> = {
+  encode(message: AcknowledgeDecisionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.throughCursor !== 0) {
+      writer.uint32(8).uint64(message.throughCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeDecisionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeDecisionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.throughCursor = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeDecisionsRequest {
+    return {
+      throughCursor: isSet(object.throughCursor)
+        ? globalThis.Number(object.throughCursor)
+        : isSet(object.through_cursor)
+        ? globalThis.Number(object.through_cursor)
+        : 0,
+    };
+  },
+
+  toJSON(message: AcknowledgeDecisionsRequest): unknown {
+    const obj: any = {};
+    if (message.throughCursor !== 0) {
+      obj.throughCursor = Math.round(message.throughCursor);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeDecisionsRequest>): AcknowledgeDecisionsRequest {
+    return AcknowledgeDecisionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeDecisionsRequest>): AcknowledgeDecisionsRequest {
+    const message = createBaseAcknowledgeDecisionsRequest();
+    message.throughCursor = object.throughCursor ?? 0;
+    return message;
+  },
+};
+
+function createBaseAcknowledgeDecisionsResponse(): AcknowledgeDecisionsResponse {
+  return { acknowledged: 0 };
+}
+
+export const AcknowledgeDecisionsResponse: MessageFns<AcknowledgeDecisionsResponse> = {
+  encode(message: AcknowledgeDecisionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.acknowledged !== 0) {
+      writer.uint32(8).uint64(message.acknowledged);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeDecisionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeDecisionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.acknowledged = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeDecisionsResponse {
+    return { acknowledged: isSet(object.acknowledged) ? globalThis.Number(object.acknowledged) : 0 };
+  },
+
+  toJSON(message: AcknowledgeDecisionsResponse): unknown {
+    const obj: any = {};
+    if (message.acknowledged !== 0) {
+      obj.acknowledged = Math.round(message.acknowledged);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeDecisionsResponse>): AcknowledgeDecisionsResponse {
+    return AcknowledgeDecisionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeDecisionsResponse>): AcknowledgeDecisionsResponse {
+    const message = createBaseAcknowledgeDecisionsResponse();
+    message.acknowledged = object.acknowledged ?? 0;
     return message;
   },
 };
@@ -1137,6 +1290,21 @@ export const SettlementServiceService = {
       Buffer.from(StreamDecisionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamDecisionsResponse => StreamDecisionsResponse.decode(value),
   },
+  /**
+   * The hospital has stored every decision up to a cursor; the gateway may then drop their tokens once
+   * its retention period has passed (the audit log keeps their digests).
+   */
+  acknowledgeDecisions: {
+    path: "/hdx.v1.SettlementService/AcknowledgeDecisions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AcknowledgeDecisionsRequest): Buffer =>
+      Buffer.from(AcknowledgeDecisionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AcknowledgeDecisionsRequest => AcknowledgeDecisionsRequest.decode(value),
+    responseSerialize: (value: AcknowledgeDecisionsResponse): Buffer =>
+      Buffer.from(AcknowledgeDecisionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AcknowledgeDecisionsResponse => AcknowledgeDecisionsResponse.decode(value),
+  },
   getServiceLevels: {
     path: "/hdx.v1.SettlementService/GetServiceLevels" as const,
     requestStream: false as const,
@@ -1153,6 +1321,11 @@ export const SettlementServiceService = {
 export interface SettlementServiceServer extends UntypedServiceImplementation {
   submitDecision: handleUnaryCall<SubmitDecisionRequest, SubmitDecisionResponse>;
   streamDecisions: handleServerStreamingCall<StreamDecisionsRequest, StreamDecisionsResponse>;
+  /**
+   * The hospital has stored every decision up to a cursor; the gateway may then drop their tokens once
+   * its retention period has passed (the audit log keeps their digests).
+   */
+  acknowledgeDecisions: handleUnaryCall<AcknowledgeDecisionsRequest, AcknowledgeDecisionsResponse>;
   getServiceLevels: handleUnaryCall<GetServiceLevelsRequest, GetServiceLevelsResponse>;
 }
 
@@ -1181,6 +1354,25 @@ export interface SettlementServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamDecisionsResponse>;
+  /**
+   * The hospital has stored every decision up to a cursor; the gateway may then drop their tokens once
+   * its retention period has passed (the audit log keeps their digests).
+   */
+  acknowledgeDecisions(
+    request: AcknowledgeDecisionsRequest,
+    callback: (error: ServiceError | null, response: AcknowledgeDecisionsResponse) => void,
+  ): ClientUnaryCall;
+  acknowledgeDecisions(
+    request: AcknowledgeDecisionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AcknowledgeDecisionsResponse) => void,
+  ): ClientUnaryCall;
+  acknowledgeDecisions(
+    request: AcknowledgeDecisionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AcknowledgeDecisionsResponse) => void,
+  ): ClientUnaryCall;
   getServiceLevels(
     request: GetServiceLevelsRequest,
     callback: (error: ServiceError | null, response: GetServiceLevelsResponse) => void,
