@@ -157,6 +157,8 @@ describe('the rest', () => {
     ['transfer.acknowledge', { actor: 'taikang-online', transfer: 'trf_1', details: { envelopeDigest: DIGEST_A, receiptDigest: DIGEST_B } }, '110110', 'C', 'receive'],
     ['transfer.purge', { actor: 'gateway', transfer: 'trf_1', parties: ['taikang-online'] }, '110110', 'D', 'destroy'],
     ['decision.record', { actor: 'taikang-online', transfer: 'trf_1', decision: 'dec_1', details: { decisionDigest: DIGEST_A } }, '110110', 'C', 'originate'],
+    ['decision.acknowledge', { actor: 'nanshan-people', details: { throughCursor: 12, decisions: 3 } }, '110110', 'C', 'receive'],
+    ['decision.purge', { actor: 'gateway', transfer: 'trf_1', decision: 'dec_1', parties: ['nanshan-people', 'taikang-online'] }, '110110', 'D', 'destroy'],
     ['audit.query', { actor: 'szdex', details: { filters: ['patientNationalId'] } }, '110101', 'R', undefined],
     ['key.rotate', { actor: 'gateway', details: { kid: 'k2' } }, '110113', 'E', '110129'],
     ['something.new', { actor: 'gateway' }, '110100', 'E', undefined],
