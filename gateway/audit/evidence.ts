@@ -37,8 +37,9 @@ export async function buildEvidence(
   const checkpoint = audit.checkpoint(ctx);
   const rows = gw.db
     .prepare(
-      `SELECT seq, event_json FROM audit_events WHERE seq < ? AND (transfer_id = ? OR (action = 'record.submit'
-       AND json_extract(event_json, '$.submission') = ?)) ORDER BY seq`,
+      `SELECT seq, event_json FROM audit_events WHERE seq < ? AND (json_extract(event_json, '$.transfer') = ?
+       OR (json_extract(event_json, '$.action') = 'record.submit' AND json_extract(event_json, '$.submission') = ?))
+       ORDER BY seq`,
     )
     .all(checkpoint.treeSize, transferId, transfer.submission_id) as Array<{ seq: number; event_json: string }>;
   const events = rows.map((row) => ({

@@ -32,6 +32,7 @@ function migrate(db: Db): void {
   }
   db.transaction(() => {
     if (version >= 1 && version < 3) addDecisionRetention(db);
+    if (version >= 1 && version < 4) dropAuditCopyIndexes(db);
     db.exec(SCHEMA); // creates what is missing (IF NOT EXISTS): version 2's table, new indexes
     if (version === 1) moveCiphertextOutOfTransfers(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -54,4 +55,11 @@ function addDecisionRetention(db: Db): void {
   db.exec(`ALTER TABLE decisions ADD COLUMN acknowledged_at INTEGER;
     ALTER TABLE decisions ADD COLUMN purge_after INTEGER;
     ALTER TABLE decisions ADD COLUMN purged_at INTEGER;`);
+}
+
+/** Version 4 indexes the audit log on event_json itself; the indexes on its copy columns go. */
+function dropAuditCopyIndexes(db: Db): void {
+  for (const name of ['audit_by_time', 'audit_by_action', 'audit_by_consent', 'audit_by_transfer', 'audit_by_patient']) {
+    db.exec(`DROP INDEX IF EXISTS ${name}`);
+  }
 }

@@ -2,7 +2,7 @@
  * The gateway's SQLite schema. It holds ids, keyed hashes, digests, sealed ciphertext and states —
  * never a plaintext record or a raw identifier. Times are milliseconds since the epoch.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS consents (
@@ -104,11 +104,17 @@ CREATE TABLE IF NOT EXISTS audit_events (
   event_json   TEXT NOT NULL,
   leaf_hash    BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_by_time ON audit_events(at);
-CREATE INDEX IF NOT EXISTS audit_by_action ON audit_events(action, seq);
-CREATE INDEX IF NOT EXISTS audit_by_consent ON audit_events(consent_id) WHERE consent_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_by_transfer ON audit_events(transfer_id) WHERE transfer_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS audit_by_patient ON audit_events(patient_ref) WHERE patient_ref IS NOT NULL;
+-- Search indexes are derived by SQLite from event_json itself — the bytes the Merkle leaf hashes, which the
+-- officer verifies — so no separate copy exists that an operator could edit to hide an event from a
+-- filtered query (schema 4; the copy columns above are still written but no longer read).
+CREATE INDEX IF NOT EXISTS audit_at ON audit_events(json_extract(event_json, '$.at'));
+CREATE INDEX IF NOT EXISTS audit_action ON audit_events(json_extract(event_json, '$.action'), seq);
+CREATE INDEX IF NOT EXISTS audit_consent ON audit_events(json_extract(event_json, '$.consent'))
+  WHERE json_extract(event_json, '$.consent') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_transfer ON audit_events(json_extract(event_json, '$.transfer'))
+  WHERE json_extract(event_json, '$.transfer') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_patient ON audit_events(json_extract(event_json, '$.patient'))
+  WHERE json_extract(event_json, '$.patient') IS NOT NULL;
 CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events
   BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events

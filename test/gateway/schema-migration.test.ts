@@ -24,6 +24,8 @@ function versionOneDatabase(): string {
     ALTER TABLE decisions DROP COLUMN purged_at;
     CREATE INDEX transfers_ready ON transfers(insurer_id, state, lease_expires_at);
     CREATE INDEX transfers_by_consent ON transfers(consent_id, state);
+    CREATE INDEX audit_by_patient ON audit_events(patient_ref) WHERE patient_ref IS NOT NULL;
+    CREATE INDEX audit_by_action ON audit_events(action, seq);
     PRAGMA user_version = 1;`);
   const insert = db.prepare(`INSERT INTO transfers (transfer_id, submission_id, insurer_id, consent_id, pseudonym,
     patient_ref, envelope, envelope_digest, payload, state, created_at) VALUES (?, 'sub_1', 'ins', 'con_1', 'p', 'r', 'env', 'd', ?, ?, 1)`);
@@ -34,7 +36,7 @@ function versionOneDatabase(): string {
 }
 
 describe('schema migration', () => {
-  it('takes a version 1 database to the current version: ciphertext out of the transfers row, losing none; decision retention columns', () => {
+  it('takes a version 1 database to the current version: ciphertext out of the transfers row, losing none; decision retention columns; audit indexes on the verified JSON', () => {
     const db = openDatabase(versionOneDatabase());
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
@@ -48,6 +50,10 @@ describe('schema migration', () => {
       expect(indexes).toEqual(expect.arrayContaining(['transfers_leased', 'transfers_by_consent_id', 'transfers_pending']));
       expect(indexes).not.toContain('transfers_ready');
       expect(indexes).not.toContain('transfers_by_consent');
+      const auditIndexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events'`).all() as Array<{ name: string }>).map((i) => i.name);
+      expect(auditIndexes).toEqual(expect.arrayContaining(['audit_patient', 'audit_action', 'audit_transfer']));
+      expect(auditIndexes).not.toContain('audit_by_patient');
+      expect(auditIndexes).not.toContain('audit_by_action');
       const decisionColumns = (db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).map((c) => c.name);
       expect(decisionColumns).toEqual(expect.arrayContaining(['acknowledged_at', 'purge_after', 'purged_at']));
     } finally {
