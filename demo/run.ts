@@ -23,7 +23,7 @@ import { createRules } from '../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
 import { Purpose } from '../proto/gen/hdx/v1/common.js';
-import { createGenerator, type SyntheticRecord } from '../synthetic/index.js';
+import { createGenerator, identifiersIn, type SyntheticRecord } from '../synthetic/index.js';
 
 const ROOT = resolve(process.env.HDX_DEMO_DIR ?? '.hdx-demo');
 const RECORDS_PER_HOSPITAL = Number(process.env.HDX_DEMO_RECORDS ?? 60);
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
       const inbox = join(ROOT, 'insurers', id, 'inbox');
       return readdirSync(inbox).map((f) => readFileSync(join(inbox, f), 'utf8'));
     }).join('\n');
-    const leaked = plan.flatMap((p) => p.record.identifiers).filter((id) => received.includes(id));
+    const leaked = identifiersIn(received, plan.flatMap((p) => p.record.identifiers));
     say(`  ${plan.flatMap((p) => p.record.identifiers).length} identifiers searched for, ${leaked.length} found`);
 
     step('regulator: verify the audit log (signed checkpoint, hash chain, Merkle root)');

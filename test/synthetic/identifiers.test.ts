@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { identifiersIn } from '../../synthetic/leak-scan.js';
 import { detect, knownValuesFromPatient, scrub } from '../../gateway/deid/detectors/index.js';
 import type { DetectOptions } from '../../gateway/deid/detectors/index.js';
 import { createGenerator, type SyntheticRecord } from '../../synthetic/index.js';
@@ -151,5 +152,14 @@ describe('the detectors on generated notes', () => {
         for (const value of record.identifiers) expect(scrubbed.includes(value), `${value} survived`).toBe(false);
       }
     }
+  });
+});
+
+describe('looking for identifiers in machine output', () => {
+  it('finds an identifier in text, but not a postcode inside a random hash', () => {
+    const ids = ['518033', '张伟', '13800138000'];
+    expect(identifiersIn('地址 518033，电话 13800138000', ids)).toEqual(['518033', '13800138000']);
+    expect(identifiersIn('"id":"66a14dba8e7ab659d726e23f66ab11dd3e28d35b39834b40ad5180338cd6434f"', ids)).toEqual([]);
+    expect(identifiersIn('患者张伟出院', ids)).toEqual(['张伟']);
   });
 });
