@@ -73,9 +73,6 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   const dataDir = options.dataDir ?? options.gatewayDir;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(dataDir, 'gateway.db'));
-  const walCheckpointer = startWalCheckpointer(join(dataDir, 'gateway.db'), {
-    onError: (code) => logger.warn({ code }, 'WAL checkpoint failed; the automatic checkpoint remains as a backstop'),
-  });
   const signingPublic = publicJwkOf(identity.signingKey);
   const sealer = createSealer({
     signingJwk: identity.signingKey,
@@ -127,6 +124,10 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
     server.bindAsync(listen, credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
   );
 
+  // Background work starts once the gateway serves (a failed bind leaves no thread behind).
+  const walCheckpointer = startWalCheckpointer(join(dataDir, 'gateway.db'), {
+    onError: (code) => logger.warn({ code }, 'WAL checkpoint failed; the automatic checkpoint remains as a backstop'),
+  });
   const purgeTimer = setInterval(() => {
     Promise.all([purgeExpiredPayloads(gw), purgeExpiredDecisions(gw)]).catch((error: unknown) =>
       logger.error({ error: (error as Error)?.name }, 'purge failed'),

@@ -6,7 +6,7 @@
  * fdatasync. A line torn by a crash has no newline (or is not a number) and is ignored; cursors only
  * grow, so the largest whole line is the cursor. The log is compacted when it passes COMPACT_AT bytes.
  */
-import { closeSync, openSync, readFileSync, renameSync, writeFileSync, fsyncSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -48,12 +48,14 @@ export class CursorLog {
   private constructor(
     private readonly path: string,
     private readonly compactAt: number,
+    /** The cursor stored when the log was opened. */
+    readonly cursor: number,
   ) {}
 
-  /** Opens (or starts) the log in `outDir`, carrying over the cursor it already holds. */
+  /** Opens (or starts) the log in `outDir`, compacted to the cursor it already holds. */
   static async open(outDir: string, options: { compactAt?: number } = {}): Promise<CursorLog> {
-    const log = new CursorLog(join(outDir, FILE), options.compactAt ?? COMPACT_AT);
-    log.rewrite(readCursor(outDir));
+    const log = new CursorLog(join(outDir, FILE), options.compactAt ?? COMPACT_AT, readCursor(outDir));
+    log.rewrite(log.cursor);
     log.handle = await open(log.path, 'a', 0o600);
     return log;
   }

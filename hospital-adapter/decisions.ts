@@ -94,7 +94,7 @@ export async function followDecisions(session: HospitalSession, options: FollowO
 async function followOnce(session: HospitalSession, keys: InsurerKeys, options: FollowOptions, summary: FollowSummary): Promise<void> {
   makeFolders(...['decisions', 'settlements', 'refused'].map((dir) => join(options.outDir, dir)));
   const cursorLog = await CursorLog.open(options.outDir);
-  summary.cursor = readCursor(options.outDir);
+  summary.cursor = cursorLog.cursor;
   const stream = session.clients.settlement.streamDecisions({ afterCursor: summary.cursor, follow: options.follow ?? false });
   const inbox = new Inbox(stream);
   const acks = new Acknowledger(session, summary.cursor);
@@ -134,17 +134,18 @@ async function followOnce(session: HospitalSession, keys: InsurerKeys, options: 
  * of each stream; a failed acknowledgement is left to the next one (each covers all before it).
  */
 class Acknowledger {
-  private sent: number;
+  /** Acknowledged by this run (0: nothing yet, so the resumed cursor is acknowledged too). */
+  private sent = 0;
   private latest: number;
   private lastAt = 0;
   private pending: Promise<void> = Promise.resolve();
 
+  /** `stored`: the cursor the stream resumed from (an earlier run may have stopped before acknowledging it). */
   constructor(
     private readonly session: HospitalSession,
-    cursor: number,
+    stored: number,
   ) {
-    this.sent = cursor;
-    this.latest = cursor;
+    this.latest = stored;
   }
 
   stored(cursor: number): void {

@@ -88,6 +88,17 @@ export function isServiceError(error: unknown): error is ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'details' in error && 'metadata' in error;
 }
 
+/** The trailer in which the gateway says when to try again (the one gRPC's own retry policies read). */
+export const RETRY_PUSHBACK_METADATA = 'grpc-retry-pushback-ms';
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
 export interface RetryOptions {
   /** Give up (rethrowing the last UNAVAILABLE) once this much time has passed; default 30 s. */
   forMs?: number;
@@ -111,10 +122,10 @@ export async function retryUnavailable<T>(call: () => Promise<T>, options: Retry
       return await call();
     } catch (error) {
       if (!isServiceError(error) || error.code !== status.UNAVAILABLE) throw error;
-      const pushback = Number(error.metadata?.get('grpc-retry-pushback-ms')[0]);
+      const pushback = Number(error.metadata?.get(RETRY_PUSHBACK_METADATA)[0]);
       const wait = Number.isFinite(pushback) && pushback > 0 ? pushback * (0.5 + Math.random()) : Math.random() * delay;
       if (Date.now() + wait > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait);
       delay = Math.min(delay * 2, maxDelay);
     }
   }
@@ -150,10 +161,7 @@ export async function keepFollowing<T>(run: () => Promise<T>, options: FollowOpt
       if (!gone || options.signal?.aborted) throw error;
       if (Date.now() - started > 60_000) delay = first;
       const wait = Math.random() * delay;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        options.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await sleep(wait, options.signal);
       if (options.signal?.aborted) return results;
       await options.beforeReconnect?.(error, wait);
       delay = Math.min(delay * 2, max);

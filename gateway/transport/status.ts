@@ -23,7 +23,7 @@ export interface WireError {
   details: string;
   /** True when the error is ours to fix (log it at error level). */
   internal: boolean;
-  /** For UNAVAILABLE: when to try again (the gRPC `grpc-retry-pushback-ms` trailer). */
+  /** For UNAVAILABLE: when to try again (sent as the RETRY_PUSHBACK_METADATA trailer). */
   retryAfterMs?: number;
 }
 

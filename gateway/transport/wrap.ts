@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { Unavailable } from '../errors.js';
 import { callContext } from './identity.js';
-import { RETRY_PUSHBACK_KEY, toWireError } from './status.js';
+import { RETRY_PUSHBACK_METADATA } from '../../proto/connect.js';
+import { toWireError } from './status.js';
 
 export interface Runtime {
   parties: PartyLookup;
@@ -64,7 +65,7 @@ export function unary<Req, Res>(
         logOutcome(rt, method, ctx, started, error);
         const wire = toWireError(error);
         const metadata = new Metadata();
-        if (wire.retryAfterMs !== undefined) metadata.set(RETRY_PUSHBACK_KEY, String(wire.retryAfterMs));
+        if (wire.retryAfterMs !== undefined) metadata.set(RETRY_PUSHBACK_METADATA, String(wire.retryAfterMs));
         callback({ code: wire.code, details: wire.details, metadata });
       },
     );
