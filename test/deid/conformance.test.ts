@@ -11,10 +11,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformancePath } from '../support/conformance.js';
 import { anonymizeResource } from '../../gateway/deid/engine/anonymize.js';
 import { loadProfile } from '../../gateway/deid/engine/profile.js';
 
-const DIR = '/work/shared/conformance/fhir-anonymizer';
+const DIR = conformancePath('fhir-anonymizer');
 
 function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;

@@ -5,11 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformancePath } from '../support/conformance.js';
 import { anonymizeResource } from '../../gateway/deid/engine/anonymize.js';
 import { loadProfile } from '../../gateway/deid/engine/profile.js';
 import { createGenerator } from '../../synthetic/index.js';
 
-const DIR = '/work/shared/conformance/fhir-anonymizer';
+const DIR = conformancePath('fhir-anonymizer');
 const PROFILES = join(import.meta.dirname, '../../gateway/deid/profiles');
 const today = new Date('2026-06-01T00:00:00Z');
 const keys = { cryptoHashKey: 'plan-test-hash', dateShiftKey: 'plan-test-shift' };

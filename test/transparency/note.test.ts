@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { conformancePath } from '../support/conformance.js';
 import {
   KeyMalformedError,
   NoteMalformedError,
@@ -20,7 +21,7 @@ import {
 } from '../../keys/transparency/index.js';
 
 const SPEC = readFileSync(
-  join(process.env.HDX_CONFORMANCE_DIR ?? '/work/shared/conformance', 'c2sp/signed-note.md'),
+  conformancePath('c2sp', 'signed-note.md'),
   'utf8',
 );
 

@@ -1,11 +1,12 @@
 /**
- * transparency-dev/merkle's RFC 9162 proof vectors (/work/shared/conformance/rfc9162): every vector
+ * transparency-dev/merkle's RFC 9162 proof vectors (vendored in test/fixtures/conformance/rfc9162): every vector
  * must give its expected outcome with our verifier, and our builder must reproduce every happy-path
  * proof from the 8 leaves behind the vectors' roots.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { conformancePath } from '../support/conformance.js';
 import {
   MemorySubtreeSource,
   ProofError,
@@ -18,9 +19,7 @@ import {
   verifyInclusion,
 } from '../../keys/transparency/index.js';
 
-const ROOT = process.env.HDX_CONFORMANCE_DIR
-  ? join(process.env.HDX_CONFORMANCE_DIR, 'rfc9162')
-  : '/work/shared/conformance/rfc9162';
+const ROOT = conformancePath('rfc9162');
 
 const LEAVES_HEX = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
 const leafHashes = LEAVES_HEX.map((h) => leafHash(Buffer.from(h, 'hex')));
