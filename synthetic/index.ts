@@ -1,5 +1,6 @@
 export { createGenerator } from './generator.js';
-export { identifiersIn } from './leak-scan.js';
+export { canonicalForm, identifiersIn, identifiersInAnyForm } from './leak-scan.js';
+export { fullWidth, nameVariant, numberVariant } from './variant-forms.js';
 export type { SyntheticGenerator } from './generator.js';
 export type {
   DischargeRecordOptions, EncounterClass, FhirBundle, FhirResource, Gender, SyntheticPatient, SyntheticRecord,

@@ -12,3 +12,21 @@ export function identifiersIn(text: string, identifiers: readonly string[]): str
   const content = text.replace(RANDOM_TOKEN, '·');
   return identifiers.filter((id) => id.length >= 2 && content.includes(id));
 }
+
+// Separators a number or name may be written with; removed, with NFKC folding, by `canonicalForm`.
+const SEPARATORS = /[\s\u3000\-\u2010-\u2015\u2212\uff0d]+/g;
+
+/**
+ * A text folded to one written form: NFKC (full-width and other compatibility characters to ASCII),
+ * separators removed. Written apart from the gateway's own normalisation on purpose, so the leak tests
+ * do not check the gateway against itself.
+ */
+export function canonicalForm(text: string): string {
+  return text.normalize('NFKC').replace(SEPARATORS, '');
+}
+
+/** The identifiers that occur in `text` in any written form (compared in their canonical forms). */
+export function identifiersInAnyForm(text: string, identifiers: readonly string[]): string[] {
+  const content = canonicalForm(text.replace(RANDOM_TOKEN, '·'));
+  return identifiers.filter((id) => canonicalForm(id).length >= 2 && content.includes(canonicalForm(id)));
+}

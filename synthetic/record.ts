@@ -2,6 +2,7 @@
 import { billStay } from './charges.js';
 import { fhirDate, fhirDateTime, MINUTE_MS } from './china-time.js';
 import { plantAwkwardIdentifiers } from './awkward-identifiers.js';
+import { plantVariantForms } from './variant-forms.js';
 import { chargeItemResources, invoiceResource } from './fhir/billing-resources.js';
 import {
   conditionResources, medicationRequestResources, observationResources, procedureResources,
@@ -55,6 +56,7 @@ export function buildDischargeRecord(rng: SeededRandom, options: DischargeRecord
       }),
     );
   }
+  if (options.plantVariantForms === true) planted.push(...plantVariantForms(ctx, { conditions, observations }));
   const resources: FhirResource[] = [
     patientJson,
     encounter,

@@ -61,4 +61,6 @@ export interface DischargeRecordOptions {
   dischargeDate?: Date;
   /** Also plants identifiers in extensions, notes, displays, narratives and an unfamiliar identifier. */
   plantAwkwardIdentifiers?: boolean;
+  /** Also writes the patient's own values in variant forms (full-width, 138 1234 5678, 张 三) in notes. */
+  plantVariantForms?: boolean;
 }

@@ -13,6 +13,8 @@
 import { createHash } from 'node:crypto';
 import { isTextAttachment } from './categories.js';
 import { detect, scrub, type DetectOptions } from './detectors/index.js';
+import { withCompactForm } from './detectors/known-value.js';
+import { hasVariantForms } from './detectors/normalize.js';
 import { digitsNeeded } from './known-values.js';
 import type { FNode } from './engine/node.js';
 import { child } from './tree.js';
@@ -29,7 +31,8 @@ const GENERIC_LIMIT = 50_000;
 const textFacts = new Map<number, number>();
 const GENERIC_HIT = 1;
 const CASELESS = 2; // toLowerCase leaves the text as it is
-const DIGIT_SHIFT = 2;
+const VARIANT = 4; // full-width characters or separators inside a number or name (detectors/normalize.ts)
+const DIGIT_SHIFT = 3;
 
 /** Two FNV-1a variants over the UTF-16 code units, combined into a 53-bit integer. */
 function textKey(text: string): number {
@@ -43,7 +46,7 @@ function textKey(text: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
-/** GENERIC_HIT | CASELESS | digits << DIGIT_SHIFT. */
+/** GENERIC_HIT | CASELESS | VARIANT | digits << DIGIT_SHIFT. */
 function factsOf(text: string): number {
   const key = textKey(text);
   let facts = textFacts.get(key);
@@ -53,7 +56,11 @@ function factsOf(text: string): number {
       const code = text.charCodeAt(i);
       if (code >= 48 && code <= 57) digits++;
     }
-    facts = (digits << DIGIT_SHIFT) | (detect(text).length > 0 ? GENERIC_HIT : 0) | (text.toLowerCase() === text ? CASELESS : 0);
+    facts =
+      (digits << DIGIT_SHIFT) |
+      (detect(text).length > 0 ? GENERIC_HIT : 0) |
+      (text.toLowerCase() === text ? CASELESS : 0) |
+      (hasVariantForms(text) ? VARIANT : 0);
     if (textFacts.size >= GENERIC_LIMIT) textFacts.clear();
     textFacts.set(key, facts);
   }
@@ -118,7 +125,7 @@ export class Scrubber {
     private readonly options: DetectOptions,
     private readonly skip: ReadonlySet<FNode>,
   ) {
-    this.known = new ValueIndex((options.known?.values ?? []).map((value) => value.toLowerCase()));
+    this.known = new ValueIndex((options.known?.values ?? []).flatMap(withCompactForm).map((value) => value.toLowerCase()));
     const patterns = options.recordNumberPatterns ?? [];
     this.patterns = patterns.map(testable);
     this.patternDigits = patterns.reduce((fewest, pattern) => Math.min(fewest, digitsNeeded(pattern)), Infinity);
@@ -127,6 +134,8 @@ export class Scrubber {
   private needsScrub(text: string): boolean {
     const facts = factsOf(text);
     if ((facts & GENERIC_HIT) !== 0) return true;
+    // A text written in variant forms is matched in its derived views, which only `scrub` builds.
+    if ((facts & VARIANT) !== 0 && (!this.known.empty || this.patterns.length > 0)) return true;
     if (!this.known.empty && this.known.occursIn((facts & CASELESS) !== 0 ? text : text.toLowerCase())) return true;
     return facts >>> DIGIT_SHIFT >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text));
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput } from '../../gateway/errors.js';
 import { createDeidentifier, type DataCategory, type DeidContext } from '../../gateway/deid/index.js';
-import { createGenerator } from '../../synthetic/index.js';
+import { createGenerator, identifiersInAnyForm } from '../../synthetic/index.js';
 
 type Json = Record<string, any>;
 
@@ -62,6 +62,28 @@ describe('leak test: planted identifiers never reach the claim-settlement output
     }
     expect(leaks).toEqual([]);
     expect(scrubbed).toBeGreaterThan(RECORDS); // the notes really were scrubbed, not just dropped
+  }, 120_000);
+});
+
+describe('leak test: identifiers in every written form', () => {
+  const generator = createGenerator(20261202);
+  const RECORDS = 300;
+
+  it(`over ${RECORDS} records with the patient's values full-width, spaced, hyphenated and split in notes`, () => {
+    const leaks: string[] = [];
+    for (let i = 0; i < RECORDS; i++) {
+      const record = generator.dischargeRecord({ hospitalId: HOSPITAL, withNote: true, plantAwkwardIdentifiers: true, plantVariantForms: true });
+      const { bundle, report } = deidentifier.deidentify(record.bundle, context());
+      const notes = resourcesOf(bundle, 'DocumentReference').flatMap((doc) =>
+        (doc['content'] ?? []).map((c: Json) => Buffer.from(String(c['attachment']?.['data'] ?? ''), 'base64').toString('utf8')),
+      );
+      const output = [JSON.stringify(bundle), ...notes, JSON.stringify(report)].join('\n');
+      // Names are the shortest values: a two-character name is looked for as written and in its forms.
+      for (const found of identifiersInAnyForm(output, record.identifiers)) {
+        leaks.push(`record ${i}: a ${found.length}-character identifier in some written form`);
+      }
+    }
+    expect(leaks).toEqual([]);
   }, 120_000);
 });
 

@@ -15,6 +15,7 @@ import { passportDetector } from './passport.js';
 import { plateDetector } from './plate.js';
 import { labelledRecordNumberDetector, recordNumberPatternDetector } from './record-number.js';
 import { residentIdDetector } from './resident-id.js';
+import { variantViews } from './normalize.js';
 import type { Detection, DetectOptions, Detector } from './types.js';
 import { urlDetector } from './url.js';
 
@@ -42,13 +43,25 @@ interface Candidate extends Detection {
 
 export function detect(text: string, options: DetectOptions = {}): Detection[] {
   if (text.length < 2) return [];
-  const hasDigit = HAS_DIGIT.test(text);
   const candidates: Candidate[] = [];
+  findIn(text, options, candidates);
+  // Full-width digits, 138 1234 5678, 张 三: found in the derived views, reported on the original.
+  for (const view of variantViews(text)) findIn(view.text, options, candidates, view.origin);
+  return mergeOverlapping(candidates);
+}
+
+function findIn(text: string, options: DetectOptions, candidates: Candidate[], origin?: Int32Array): void {
+  const hasDigit = HAS_DIGIT.test(text);
   DETECTORS.forEach((detector, priority) => {
     if (detector.needsDigit && !hasDigit) return;
-    for (const span of detector.find(text, options)) candidates.push({ detector: detector.name, ...span, priority });
+    for (const { start, end } of detector.find(text, options)) {
+      candidates.push(
+        origin === undefined
+          ? { detector: detector.name, start, end, priority }
+          : { detector: detector.name, start: origin[start]!, end: origin[end - 1]! + 1, priority },
+      );
+    }
   });
-  return mergeOverlapping(candidates);
 }
 
 function mergeOverlapping(candidates: Candidate[]): Detection[] {
