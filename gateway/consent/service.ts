@@ -147,27 +147,19 @@ function replayedResult(gw: Gateway, stored: StoredResult): Omit<ConsentResult, 
   return { consent: viewOf(gw, row), receipt: stored.receipt };
 }
 
-/** Who may see or revoke a consent: its recording hospital, a hospital it covers, its insurer, a regulator. */
-function mayAccess(ctx: CallContext, row: ConsentRow, forRevoke: boolean): boolean {
-  const { id, role } = ctx.party;
-  if (role === 'regulator') return !forRevoke;
-  if (role === 'insurer') return row.insurer_id === id;
-  if (role === 'hospital') {
-    return row.recorded_by === id || (JSON.parse(row.hospitals) as string[]).includes(id);
-  }
-  return false;
-}
-
 export async function revokeConsent(
   gw: Gateway,
   ctx: CallContext,
   request: { idempotencyKey: string; consentId: string },
 ): Promise<ConsentResult & { withheldTransfers: number }> {
-  requireRole(ctx, 'hospital', 'insurer');
+  // The patient withdraws consent where it was given, at a hospital's desk (docs/decisions.md).
+  if (ctx.party.role !== 'hospital') {
+    throw new Forbidden('only a hospital may revoke a consent: the patient withdraws it at a hospital it covers');
+  }
   requireIdempotencyKey(request.idempotencyKey);
-  const row = gw.consents.get(request.consentId);
   // Not revealing whether a consent the caller may not see exists.
-  if (!row || !mayAccess(ctx, row, true)) throw new NotFound('consent not found');
+  const row = gw.consents.visibleTo(ctx.party, request.consentId);
+  if (!row) throw new NotFound('consent not found');
   const requestDigest = digestOfJson({ consent: request.consentId });
   const replay = gw.idempotency.lookup<StoredResult>(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest);
   if (replay) return { ...replayedResult(gw, replay), replayed: true, withheldTransfers: replay.withheld ?? 0 };
@@ -219,8 +211,8 @@ export async function revokeConsent(
 }
 
 export function getConsent(gw: Gateway, ctx: CallContext, consentId: string): ConsentView {
-  const row = gw.consents.get(consentId);
-  if (!row || !mayAccess(ctx, row, false)) throw new NotFound('consent not found');
+  const row = gw.consents.visibleTo(ctx.party, consentId);
+  if (!row) throw new NotFound('consent not found');
   return viewOf(gw, row);
 }
 
@@ -240,16 +232,12 @@ export function listConsents(
       throw new InvalidInput('page_token is not valid');
     }
   }
-  const { role, id } = ctx.party;
-  if (role === 'insurer' && request.insurerId && request.insurerId !== id) {
-    throw new Forbidden('an insurer may list only consents that name it');
-  }
   const rows = gw.consents.list({
+    viewer: ctx.party,
     ...(request.patientNationalId
       ? { patientKey: patientKeyOf(gw.secrets, request.patientNationalId, 'patient_national_id') }
       : {}),
-    ...(role === 'insurer' ? { insurerId: id } : request.insurerId ? { insurerId: request.insurerId } : {}),
-    ...(role === 'hospital' ? { visibleToHospital: id } : {}),
+    ...(request.insurerId ? { insurerId: request.insurerId } : {}),
     ...(request.includeInactive ? {} : { activeAt: gw.clock() }),
     afterRecordedAt: after.t,
     afterId: after.id,

@@ -1,4 +1,5 @@
 /** Consent rows. Statements are prepared once; callers run writes inside a transaction. */
+import type { Party } from '../context.js';
 import type { Db } from './db.js';
 
 export interface ConsentRow {
@@ -20,11 +21,26 @@ export interface ConsentRow {
   revoked_by: string | null;
 }
 
+/**
+ * Who may read a consent — the one rule for List, Get and Revoke: the regulator every consent; an insurer
+ * those naming it; a hospital those it recorded or that name it (an "any hospital" consent recorded
+ * elsewhere covers its submissions but is not its to read: it holds another hospital's patient and policy
+ * number). Any other role sees nothing (fail closed).
+ */
+const VISIBLE_TO_VIEWER = `(@viewerRole = 'regulator'
+  OR (@viewerRole = 'insurer' AND insurer_id = @viewerId)
+  OR (@viewerRole = 'hospital' AND (recorded_by = @viewerId
+    OR EXISTS (SELECT 1 FROM json_each(hospitals) WHERE json_each.value = @viewerId))))`;
+
+export type ConsentViewer = Pick<Party, 'id' | 'role'>;
+
+const viewerParams = (viewer: ConsentViewer) => ({ viewerId: viewer.id, viewerRole: viewer.role });
+
 export interface ListFilter {
+  /** Only consents this party may read (see VISIBLE_TO_VIEWER). */
+  viewer: ConsentViewer;
   patientKey?: Buffer;
   insurerId?: string;
-  /** Only consents this hospital recorded or that name it (or any hospital). */
-  visibleToHospital?: string;
   activeAt?: number;
   afterRecordedAt: number;
   afterId: string;
@@ -36,6 +52,7 @@ export function consentRepository(db: Db) {
     @purpose, @categories, @any_hospital, @hospitals, @valid_from, @valid_until, @capture, @terms_digest,
     @recorded_by, @recorded_at, NULL, NULL)`);
   const byId = db.prepare('SELECT * FROM consents WHERE consent_id = ?');
+  const visibleById = db.prepare(`SELECT * FROM consents WHERE consent_id = @id AND ${VISIBLE_TO_VIEWER}`);
   // In recording order (rowid breaks ties within a millisecond), so callers can take the latest.
   const byPatient = db.prepare('SELECT * FROM consents WHERE patient_key = ? AND revoked_at IS NULL ORDER BY recorded_at, rowid');
   const revoke = db.prepare(
@@ -43,17 +60,19 @@ export function consentRepository(db: Db) {
   );
   return {
     insert: (row: Omit<ConsentRow, 'revoked_at' | 'revoked_by'>) => void insert.run(row),
+    /** Any consent, for the gateway's own use (coverage, replies); never for answering a caller's read. */
     get: (id: string) => byId.get(id) as ConsentRow | undefined,
+    /** The consent if `viewer` may read it; undefined whether it is missing or not theirs. */
+    visibleTo: (viewer: ConsentViewer, id: string) => visibleById.get({ id, ...viewerParams(viewer) }) as ConsentRow | undefined,
     unrevokedForPatient: (patientKey: Buffer) => byPatient.all(patientKey) as ConsentRow[],
     revoke: (id: string, at: number, by: string) => revoke.run(at, by, id).changes === 1,
     list(filter: ListFilter): ConsentRow[] {
-      const where = ['(recorded_at > @afterRecordedAt OR (recorded_at = @afterRecordedAt AND consent_id > @afterId))'];
+      const where = [
+        VISIBLE_TO_VIEWER,
+        '(recorded_at > @afterRecordedAt OR (recorded_at = @afterRecordedAt AND consent_id > @afterId))',
+      ];
       if (filter.patientKey) where.push('patient_key = @patientKey');
       if (filter.insurerId) where.push('insurer_id = @insurerId');
-      if (filter.visibleToHospital) {
-        where.push(`(recorded_by = @hospital OR any_hospital = 1 OR EXISTS
-          (SELECT 1 FROM json_each(hospitals) WHERE json_each.value = @hospital))`);
-      }
       if (filter.activeAt !== undefined) {
         where.push('revoked_at IS NULL AND valid_from <= @activeAt AND valid_until > @activeAt');
       }
@@ -61,11 +80,11 @@ export function consentRepository(db: Db) {
       return db
         .prepare(`SELECT * FROM consents WHERE ${where.join(' AND ')} ORDER BY recorded_at, consent_id LIMIT @limit`)
         .all({
+          ...viewerParams(filter.viewer),
           afterRecordedAt: filter.afterRecordedAt,
           afterId: filter.afterId,
           patientKey: filter.patientKey ?? null,
           insurerId: filter.insurerId ?? null,
-          hospital: filter.visibleToHospital ?? null,
           activeAt: filter.activeAt ?? null,
           limit: filter.limit,
         }) as ConsentRow[];
