@@ -4,6 +4,9 @@
  * cannot read, keeping the parse error as `cause`.
  */
 import { isPlainObject } from '../keys/json-guard.js';
+import { EventMalformed } from './errors.js';
+
+export { EventMalformed };
 
 export type DetailValue = string | number | boolean | string[] | Record<string, number>;
 
@@ -25,14 +28,6 @@ export interface LoggedEvent {
   patient?: string;
   parties: string[];
   details: Record<string, DetailValue>;
-}
-
-export class EventMalformed extends Error {
-  readonly code = 'ERR_EVENT_MALFORMED' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EventMalformed';
-  }
 }
 
 const OPTIONAL_IDS = ['consent', 'submission', 'transfer', 'decision', 'patient'] as const;

@@ -5,15 +5,9 @@
  */
 import { hash } from 'node:crypto';
 import { RootAccumulator } from './root-accumulator.js';
+import { ChainBreak } from './errors.js';
 
-/** The log does not hold together at `seq`. */
-export class ChainBreak extends Error {
-  readonly code = 'ERR_CHAIN' as const;
-  constructor(readonly seq: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ChainBreak';
-  }
-}
+export { ChainBreak };
 
 export type BreakKind = 'missing' | 'json' | 'position' | 'link' | 'stored';
 

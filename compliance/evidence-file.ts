@@ -6,6 +6,9 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import { isPlainObject } from '../keys/json-guard.js';
+import { EvidenceMalformed } from './errors.js';
+
+export { EvidenceMalformed };
 
 export const EVIDENCE_FORMAT = 'hdx-evidence/v1';
 /** Larger files are refused before parsing. */
@@ -39,14 +42,6 @@ export interface EvidenceFile {
   envelope: string;
   receipt: string | null;
   events: EvidenceEvent[];
-}
-
-export class EvidenceMalformed extends Error {
-  readonly code = 'ERR_EVIDENCE_MALFORMED' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EvidenceMalformed';
-  }
 }
 
 const fail = (message: string) => new EvidenceMalformed(message);

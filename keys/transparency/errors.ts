@@ -1,30 +1,31 @@
 /**
- * Errors for the transparency-log primitives, in the style of panva/jose: one base class with a
- * static and an instance `code`, subclasses that set only `code`.
+ * Errors for the transparency-log primitives, one module of the project's taxonomy (`../coded-error.ts`),
+ * in the style of panva/jose: one base class with a closed `code` union, subclasses that set only `code`.
  *
  * Untrusted input (a proof, a note, a checkpoint, a key string from a file) that fails a check throws
  * one of these, with a message that is safe to log and show (it names the check, never echoes the
  * input). Caller misuse (wrong argument types, asking to build a proof for a size the tree does not
  * have) throws a plain `TypeError` instead.
  */
+import { CodedError } from '../coded-error.js';
 
-export type TransparencyErrorCode =
-  | 'ERR_TRANSPARENCY'
-  | 'ERR_PROOF_INVALID'
-  | 'ERR_NOTE_MALFORMED'
-  | 'ERR_NOTE_SIGNATURE'
-  | 'ERR_NOTE_UNVERIFIED'
-  | 'ERR_KEY_MALFORMED'
-  | 'ERR_CHECKPOINT_MALFORMED'
-  | 'ERR_ORIGIN_MISMATCH';
+export const TRANSPARENCY_ERROR_CODES = [
+  'ERR_TRANSPARENCY',
+  'ERR_PROOF_INVALID',
+  'ERR_NOTE_MALFORMED',
+  'ERR_NOTE_SIGNATURE',
+  'ERR_NOTE_UNVERIFIED',
+  'ERR_KEY_MALFORMED',
+  'ERR_CHECKPOINT_MALFORMED',
+  'ERR_ORIGIN_MISMATCH',
+] as const;
+export type TransparencyErrorCode = (typeof TRANSPARENCY_ERROR_CODES)[number];
 
-export class TransparencyError extends Error {
-  static code: TransparencyErrorCode = 'ERR_TRANSPARENCY';
-  code: TransparencyErrorCode = 'ERR_TRANSPARENCY';
+export class TransparencyError extends CodedError<TransparencyErrorCode> {
+  static override code: TransparencyErrorCode = 'ERR_TRANSPARENCY';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = this.constructor.name;
-    Error.captureStackTrace?.(this, this.constructor);
+    super((new.target as typeof TransparencyError).code, message, options);
+    Error.captureStackTrace?.(this, new.target);
   }
 }
 
@@ -41,7 +42,6 @@ export type ProofFailure =
 /** A Merkle inclusion or consistency proof does not verify. `failure` names the failed check. */
 export class ProofError extends TransparencyError {
   static override code = 'ERR_PROOF_INVALID' as const;
-  override code = 'ERR_PROOF_INVALID' as const;
   readonly failure: ProofFailure;
   constructor(failure: ProofFailure, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -52,35 +52,29 @@ export class ProofError extends TransparencyError {
 /** A signed note is not syntactically valid (encoding, separator, signature line). */
 export class NoteMalformedError extends TransparencyError {
   static override code = 'ERR_NOTE_MALFORMED' as const;
-  override code = 'ERR_NOTE_MALFORMED' as const;
 }
 
 /** A signature by a known key (name and key ID both match) failed to verify: the note is rejected. */
 export class NoteSignatureError extends TransparencyError {
   static override code = 'ERR_NOTE_SIGNATURE' as const;
-  override code = 'ERR_NOTE_SIGNATURE' as const;
 }
 
 /** The note carries no signature by any known key. */
 export class NoteUnverifiedError extends TransparencyError {
   static override code = 'ERR_NOTE_UNVERIFIED' as const;
-  override code = 'ERR_NOTE_UNVERIFIED' as const;
 }
 
 /** A verifier or signer key string is malformed, or its key ID does not match its key. */
 export class KeyMalformedError extends TransparencyError {
   static override code = 'ERR_KEY_MALFORMED' as const;
-  override code = 'ERR_KEY_MALFORMED' as const;
 }
 
 /** A checkpoint body is not a valid C2SP tlog-checkpoint. */
 export class CheckpointMalformedError extends TransparencyError {
   static override code = 'ERR_CHECKPOINT_MALFORMED' as const;
-  override code = 'ERR_CHECKPOINT_MALFORMED' as const;
 }
 
 /** A validly signed checkpoint belongs to another log than the one expected. */
 export class OriginMismatchError extends TransparencyError {
   static override code = 'ERR_ORIGIN_MISMATCH' as const;
-  override code = 'ERR_ORIGIN_MISMATCH' as const;
 }
