@@ -1,7 +1,7 @@
 /**
  * `hdx deid`: a hospital's privacy officer tests a de-identification profile on local files.
  *
- *   hdx deid --profile <name|file> [--categories a,b] [--out <dir>] [--json] <bundle.json…>
+ *   hdx deid --profile <name|file> [--categories a,b] [--out <dir>] [--recursive] [--json] <file|folder…>
  *   hdx deid --check <name|file>
  *
  * Summaries hold counts only, never values.
@@ -20,6 +20,7 @@ interface DeidCliOptions {
   keySeed?: string;
   engineOnly?: boolean;
   hospitalSystem?: string[];
+  recursive?: boolean;
   json?: boolean;
 }
 
@@ -41,7 +42,7 @@ function counts(record: Record<string, number>): string {
 function summary(outcome: FileOutcome): string {
   const { report } = outcome;
   return [
-    `${outcome.input} → ${outcome.output} (${outcome.mode}, profile ${report.profile})`,
+    `${outcome.input} → ${outcome.output} (${outcome.mode}, profile ${report.profile}${outcome.resources !== undefined ? `, ${outcome.resources} resources` : ''})`,
     `  resources  ${report.resourcesIn} in, ${report.resourcesOut} out; dropped: ${counts(report.resourcesDropped)}`,
     `  methods    ${counts(report.methods)}`,
     `  detectors  ${counts(report.detectors)}`,
@@ -52,7 +53,7 @@ export function registerDeidCommands(program: Command): Command {
   return program
     .command('deid')
     .description('run or check a de-identification profile locally (privacy officers; counts only in the summary)')
-    .argument('[bundles...]', 'FHIR R4 Bundle (or resource) JSON files')
+    .argument('[inputs...]', 'FHIR R4 Bundle or resource .json files, .ndjson bulk files, or folders of them')
     .option('--profile <name|file>', 'profile to run: claim-settlement, safe-harbor, statistics, or a JSON file')
     .option('--check <name|file>', 'validate a profile and list its warnings')
     .option('--profiles-dir <dir>', "the operator's profile folder (adds profiles by name)")
@@ -60,7 +61,8 @@ export function registerDeidCommands(program: Command): Command {
     .option('--out <dir>', 'where to write <name>.deid.json', 'deid-out')
     .option('--policy-number <text>', 'policy number for the commercial Coverage', 'TEST-POLICY-0001')
     .option('--key-seed <text>', 'derive test keys and pseudonym from this text (reproducible output); random otherwise')
-    .option('--engine-only', 'apply only the profile rules (as Microsoft\'s anonymizer), also to Bundles')
+    .option('--engine-only', 'apply only the profile rules (as Microsoft\'s anonymizer), also to Bundles (always so for a Microsoft configuration)')
+    .option('-r, --recursive', 'descend into the sub-folders of a folder input')
     .option('--hospital-system <uri...>', "the hospital's MRN/visit identifier systems (their number shapes are scrubbed)")
     .option('--json', 'print the summary as JSON')
     .action((bundles: string[], o: DeidCliOptions) => {
@@ -74,7 +76,7 @@ export function registerDeidCommands(program: Command): Command {
         return;
       }
       if (o.profile === undefined) throw new InvalidArgumentError('give --profile <name|file> (or --check <profile>)');
-      if (bundles.length === 0) throw new InvalidArgumentError('give at least one bundle file');
+      if (bundles.length === 0) throw new InvalidArgumentError('give at least one file or folder');
       const outcomes = runOnFiles(bundles, {
         profile: o.profile,
         ...(o.profilesDir !== undefined && { profilesDir: o.profilesDir }),
@@ -84,6 +86,7 @@ export function registerDeidCommands(program: Command): Command {
         ...(o.keySeed !== undefined && { keySeed: o.keySeed }),
         engineOnly: o.engineOnly === true,
         hospitalIdentifierSystems: o.hospitalSystem ?? [],
+        recursive: o.recursive === true,
       });
       if (o.json) process.stdout.write(`${JSON.stringify(outcomes, null, 2)}\n`);
       else process.stdout.write(`${outcomes.map(summary).join('\n')}\n`);

@@ -271,6 +271,7 @@ export function compileProfile(json: unknown, fallbackName: string): CompiledPro
     name,
     description: typeof json['description'] === 'string' ? json['description'] : '',
     fhirVersion: 'R4',
+    origin: typeof json['name'] === 'string' ? 'hdx' : 'anonymizer',
     processingErrors: errors === 'raise' ? 'raise' : 'skip',
     rules,
     parameters,

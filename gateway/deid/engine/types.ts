@@ -67,6 +67,8 @@ export interface CompiledProfile {
   readonly name: string;
   readonly description: string;
   readonly fhirVersion: string;
+  /** An hdx profile (it has a `name`) or a Microsoft anonymizer configuration, which runs as that tool does. */
+  readonly origin: 'hdx' | 'anonymizer';
   readonly processingErrors: 'raise' | 'skip';
   readonly rules: readonly CompiledRule[];
   /** Parameters as configured; keys may be empty (then the caller supplies them, or random ones are used). */
