@@ -1,6 +1,5 @@
 /** `hdx gateway serve`: runs the gateway until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
-import { startGateway } from './server.js';
 
 export function registerGatewayCommands(program: Command): void {
   const gateway = program.command('gateway').description('run the exchange gateway');
@@ -17,6 +16,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--retention-days <n>', 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', '7')
     .option('--max-submissions <n>', 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', '64')
     .action(async (opts: Record<string, string | undefined>) => {
+      const { startGateway } = await import('./server.js');
       const running = await startGateway({
         gatewayDir: opts.data!,
         ...(opts.dbDir ? { dataDir: opts.dbDir } : {}),

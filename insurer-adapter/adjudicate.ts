@@ -65,8 +65,9 @@ export interface DecisionSubject {
   envelope: string;
 }
 
-/** Loads a rules module by path (a .ts module works under tsx, as `hdx` runs). */
+/** Loads a rules module by path: JavaScript, or TypeScript (through tsx's loader, registered for it). */
 export async function loadAdjudicator(modulePath: string): Promise<Adjudicator> {
+  if (/\.[cm]?ts$/.test(modulePath)) (await import('tsx/esm/api')).register();
   const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
   const candidate = mod['adjudicate'] ?? mod['default'];
   const fn = typeof candidate === 'function' ? candidate : (candidate as Partial<RulesModule> | undefined)?.adjudicate;

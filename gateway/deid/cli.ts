@@ -7,7 +7,7 @@
  * Summaries hold counts only, never values.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { checkProfile, runOnFiles, type FileOutcome } from './local-run.js';
+import type { FileOutcome } from './local-run.js';
 import { DATA_CATEGORIES, type DataCategory } from './types.js';
 
 interface DeidCliOptions {
@@ -65,7 +65,9 @@ export function registerDeidCommands(program: Command): Command {
     .option('-r, --recursive', 'descend into the sub-folders of a folder input')
     .option('--hospital-system <uri...>', "the hospital's MRN/visit identifier systems (their number shapes are scrubbed)")
     .option('--json', 'print the summary as JSON')
-    .action((bundles: string[], o: DeidCliOptions) => {
+    .action(async (bundles: string[], o: DeidCliOptions) => {
+      // Loaded when the command runs: the engine (FHIRPath) is most of hdx's start-up time otherwise.
+      const { checkProfile, runOnFiles } = await import('./local-run.js');
       if (o.check !== undefined) {
         const result = checkProfile(o.check, o.profilesDir);
         if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
