@@ -1,31 +1,23 @@
 /**
  * Internal: compact JWS sign/verify shared by every signed format. One verification path, as a list of
- * named steps (sigstore-js style): structure → header (alg, typ, kid) → signature and registered claims
- * (jose) → issued-at sanity. The format modules add their claim schema and digest checks on top.
+ * named steps (sigstore-js style): structure and header (canonical base64url, alg, typ, kid; see
+ * `keys/jose-native/jws.ts`) → key (from the verifier's JWKS only) → signature → registered claims →
+ * issued-at sanity. The format modules add their claim schema and digest checks on top.
  *
- * Only ES256 and EdDSA are accepted. Keys come only from the verifier's JWKS: `jwk`, `jku`, `x5u`, `x5c`
- * headers are ignored, `crit` is refused by jose, `alg: none` and HMAC never reach a key.
+ * Only ES256 and EdDSA are accepted. Keys come only from the verifier's JWKS: headers that embed or point
+ * at keys (`jwk`, `jku`, `x5u`, `x5c`) and `crit` are refused, `alg: none` and HMAC never reach a key.
+ * The cryptography is `node:crypto` with each key imported once (docs/decisions.md: jose-native).
  */
-import {
-  SignJWT,
-  createLocalJWKSet,
-  decodeProtectedHeader,
-  errors,
-  importJWK,
-  jwtVerify,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWK,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  type ProtectedHeaderParameters,
-} from 'jose';
-import { VerificationError, type VerificationErrorCode } from '../errors.js';
+import type { KeyObject } from 'node:crypto';
+import type { JSONWebKeySet, JWK, JWTPayload } from 'jose';
+import { VerificationError } from '../errors.js';
 import { isSigningAlg, type SigningAlg } from '../jose-keys.js';
+import { decodeCompactJws, signCompact, verifySignature, type DecodedJws, type JwsHeader } from '../jose-native/jws.js';
+import { parseJsonObject } from '../jose-native/base64url.js';
+import { keyFits, privateKeyOf, publicKeyOf } from '../jose-native/key-objects.js';
 
 export const ALLOWED_SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'EdDSA'];
 const MAX_JWS_LENGTH = 64 * 1024;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Default tolerance for clocks of different parties, in seconds. */
 export const DEFAULT_CLOCK_TOLERANCE = 300;
 
@@ -35,24 +27,25 @@ export interface VerifyOptions {
   audience: string;
   /** If given, the token's `iss` must equal it. */
   issuer?: string;
-  /** Refuse tokens issued longer ago than this (seconds, or a jose time span such as `"10m"`). */
-  maxAge?: number | string;
+  /** Refuse tokens issued longer ago than this many seconds. */
+  maxAge?: number;
   /** Clock tolerance in seconds (default 300). */
   clockTolerance?: number;
   /** "Now", for tests and for verifying old evidence. */
   currentDate?: Date;
 }
 
+export type ProtectedHeaderParameters = JwsHeader;
+
 interface SigningKey {
-  key: CryptoKey;
+  key: KeyObject;
   alg: SigningAlg;
   kid: string;
 }
 
-const signingKeys = new WeakMap<JWK, Promise<SigningKey>>();
-const keySets = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
+const signingKeys = new WeakMap<JWK, SigningKey>();
 
-function signingKeyOf(privateJwk: JWK): Promise<SigningKey> {
+function signingKeyOf(privateJwk: JWK): SigningKey {
   let cached = signingKeys.get(privateJwk);
   if (!cached) {
     if (typeof privateJwk !== 'object' || privateJwk === null || typeof privateJwk.d !== 'string') {
@@ -61,30 +54,23 @@ function signingKeyOf(privateJwk: JWK): Promise<SigningKey> {
     const { alg, kid } = privateJwk;
     if (!isSigningAlg(alg)) throw new TypeError('signing JWK must have alg ES256 or EdDSA');
     if (typeof kid !== 'string' || kid.length === 0) throw new TypeError('signing JWK must have a kid');
-    cached = importJWK(privateJwk, alg).then((key) => ({ key: key as CryptoKey, alg, kid }));
+    let key: KeyObject;
+    try {
+      key = privateKeyOf(privateJwk);
+    } catch (cause) {
+      throw new TypeError('signing JWK is not a valid key', { cause });
+    }
+    if (!keyFits(key, alg === 'ES256' ? 'P-256' : 'Ed25519')) throw new TypeError('signing JWK does not fit its alg');
+    cached = { key, alg, kid };
     signingKeys.set(privateJwk, cached);
-    cached.catch(() => signingKeys.delete(privateJwk));
   }
   return cached;
 }
 
-function keySetOf(jwks: JSONWebKeySet): JWTVerifyGetKey {
-  let getKey = keySets.get(jwks);
-  if (!getKey) {
-    try {
-      getKey = createLocalJWKSet(jwks);
-    } catch (cause) {
-      throw new TypeError('invalid JWKS', { cause });
-    }
-    keySets.set(jwks, getKey);
-  }
-  return getKey;
-}
-
 /** Signs `claims` as a compact JWS with header `{alg, kid, typ}` taken from the private JWK. */
 export async function signJwt(claims: JWTPayload, privateJwk: JWK, typ: string): Promise<string> {
-  const { key, alg, kid } = await signingKeyOf(privateJwk);
-  return new SignJWT(claims).setProtectedHeader({ alg, kid, typ }).sign(key);
+  const { key, alg, kid } = signingKeyOf(privateJwk);
+  return signCompact({ alg, kid, typ }, JSON.stringify(claims), key);
 }
 
 /** Verifies a compact JWS of the given `typ` against a JWKS; returns the (not yet schema-checked) claims. */
@@ -95,95 +81,91 @@ export async function verifyJwt(
   options: VerifyOptions,
 ): Promise<{ payload: JWTPayload; header: ProtectedHeaderParameters }> {
   checkOptions(options);
-  const header = checkHeader(jws, typ);
-  const payload = await checkSignatureAndClaims(jws as string, jwks, typ, options);
+  const decoded = checkHeader(jws, typ);
+  checkSignature(decoded, jwks);
+  const payload = checkClaims(decoded, options);
   checkIssuedAt(payload, options);
-  return { payload, header };
+  return { payload, header: decoded.header };
 }
 
 function checkOptions(options: VerifyOptions): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options are required');
   if (typeof options.audience !== 'string' || options.audience.length === 0) throw new TypeError('audience is required');
   if (options.issuer !== undefined && typeof options.issuer !== 'string') throw new TypeError('issuer must be a string');
+  if (options.maxAge !== undefined && (typeof options.maxAge !== 'number' || !(options.maxAge >= 0))) {
+    throw new TypeError('maxAge must be a number of seconds');
+  }
 }
 
-function checkHeader(jws: unknown, typ: string): ProtectedHeaderParameters {
-  if (typeof jws !== 'string' || jws.length > MAX_JWS_LENGTH || jws.split('.').length !== 3) {
-    throw new VerificationError('ERR_MALFORMED', 'not a compact JWS');
-  }
-  let header: ProtectedHeaderParameters;
-  try {
-    header = decodeProtectedHeader(jws);
-  } catch (cause) {
-    throw new VerificationError('ERR_MALFORMED', 'JWS header cannot be decoded', { cause });
-  }
-  if (!isSigningAlg(header.alg)) throw new VerificationError('ERR_ALG', 'JWS algorithm is not allowed');
-  if (header.typ !== typ) throw new VerificationError('ERR_TYP', 'JWS is not of the expected type');
-  if (typeof header.kid !== 'string' || header.kid.length === 0) {
+function checkHeader(jws: unknown, typ: string): DecodedJws {
+  const decoded = decodeCompactJws(jws, MAX_JWS_LENGTH);
+  if (decoded.header.typ !== typ) throw new VerificationError('ERR_TYP', 'JWS is not of the expected type');
+  if (typeof decoded.header.kid !== 'string' || decoded.header.kid.length === 0) {
     throw new VerificationError('ERR_MALFORMED', 'JWS header has no key id');
   }
-  if (!COMPACT_JWS.test(jws)) throw new VerificationError('ERR_MALFORMED', 'not a compact JWS');
-  return header;
+  return decoded;
 }
 
-async function checkSignatureAndClaims(
-  jws: string,
-  jwks: JSONWebKeySet,
-  typ: string,
-  options: VerifyOptions,
-): Promise<JWTPayload> {
+/** Exactly one key of the JWKS has the token's kid and fits its alg; its signature must verify. */
+function checkSignature(decoded: DecodedJws, jwks: JSONWebKeySet): void {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) throw new TypeError('invalid JWKS');
+  const { alg, kid } = decoded.header;
+  const candidates = jwks.keys.filter(
+    (k) =>
+      typeof k === 'object' &&
+      k !== null &&
+      k.kid === kid &&
+      (k.alg === undefined || k.alg === alg) &&
+      (k.use === undefined || k.use === 'sig') &&
+      (alg === 'ES256' ? k.kty === 'EC' && k.crv === 'P-256' : k.kty === 'OKP' && k.crv === 'Ed25519'),
+  );
+  if (candidates.length !== 1) throw new VerificationError('ERR_KEY', 'no trusted key matches the token');
+  let key: KeyObject;
   try {
-    const { payload } = await jwtVerify(jws, keySetOf(jwks), {
-      algorithms: [...ALLOWED_SIGNING_ALGS],
-      typ,
-      audience: options.audience,
-      ...(options.issuer !== undefined && { issuer: options.issuer }),
-      ...(options.maxAge !== undefined && { maxTokenAge: options.maxAge }),
-      ...(options.currentDate !== undefined && { currentDate: options.currentDate }),
-      clockTolerance: options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE,
-      requiredClaims: ['iss', 'aud', 'jti', 'iat'],
-    });
-    return payload;
+    key = publicKeyOf(candidates[0]!);
   } catch (cause) {
-    if (cause instanceof TypeError) throw cause;
-    const [code, message] = classify(cause);
-    throw new VerificationError(code, message, { cause });
+    throw new VerificationError('ERR_KEY', 'no trusted key matches the token', { cause });
   }
+  if (!verifySignature(decoded, key)) throw new VerificationError('ERR_SIGNATURE', 'signature does not verify');
 }
 
-function classify(error: unknown): [VerificationErrorCode, string] {
-  if (error instanceof errors.JWTExpired) return ['ERR_EXPIRED', 'token has expired'];
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    switch (error.claim) {
-      case 'aud':
-        return ['ERR_AUDIENCE', 'token is not addressed to this party'];
-      case 'iss':
-        return ['ERR_ISSUER', 'token is not from the expected issuer'];
-      case 'typ':
-        return ['ERR_TYP', 'token is not of the expected type'];
-      case 'nbf':
-        return ['ERR_NOT_YET_VALID', 'token is not yet valid'];
-      case 'iat':
-        return error.reason === 'check_failed'
-          ? ['ERR_NOT_YET_VALID', 'token is issued in the future']
-          : ['ERR_MALFORMED', 'token has an invalid issued-at time'];
-      default:
-        return ['ERR_MALFORMED', 'token claims are invalid'];
+/** RFC 7519 §4.1 registered claims, checked after the signature (the claims are then the signer's). */
+function checkClaims(decoded: DecodedJws, options: VerifyOptions): JWTPayload {
+  const payload = parseJsonObject(decoded.payload, 'JWT claims') as JWTPayload;
+  for (const claim of ['iss', 'aud', 'jti', 'iat'] as const) {
+    if (payload[claim] === undefined) throw new VerificationError('ERR_MALFORMED', 'token claims are invalid');
+  }
+  for (const claim of ['iat', 'exp', 'nbf'] as const) {
+    const v = payload[claim];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new VerificationError('ERR_MALFORMED', claim === 'iat' ? 'token has an invalid issued-at time' : 'token claims are invalid');
     }
   }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return ['ERR_SIGNATURE', 'signature does not verify'];
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
-    return ['ERR_KEY', 'no trusted key matches the token'];
+  const { aud, iss } = payload;
+  const addressed = aud === options.audience || (Array.isArray(aud) && aud.includes(options.audience));
+  if (!addressed) throw new VerificationError('ERR_AUDIENCE', 'token is not addressed to this party');
+  if (options.issuer !== undefined && iss !== options.issuer) {
+    throw new VerificationError('ERR_ISSUER', 'token is not from the expected issuer');
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
-    return ['ERR_ALG', 'token algorithm is not allowed'];
+  const now = nowOf(options);
+  const tolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+  if (payload.nbf !== undefined && payload.nbf > now + tolerance) {
+    throw new VerificationError('ERR_NOT_YET_VALID', 'token is not yet valid');
   }
-  return ['ERR_MALFORMED', 'token is malformed'];
+  if (payload.exp !== undefined && payload.exp <= now - tolerance) throw new VerificationError('ERR_EXPIRED', 'token has expired');
+  if (options.maxAge !== undefined && now - (payload.iat as number) - tolerance > options.maxAge) {
+    throw new VerificationError('ERR_EXPIRED', 'token has expired');
+  }
+  return payload;
 }
 
-/** jose checks `iat` against the clock only with `maxTokenAge`; a token from the future is refused always. */
+function nowOf(options: VerifyOptions): number {
+  return Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+}
+
+/** A token from the future is refused always (not only with `maxAge`). */
 function checkIssuedAt(payload: JWTPayload, options: VerifyOptions): void {
-  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+  const now = nowOf(options);
   const tolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
   if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) {
     throw new VerificationError('ERR_MALFORMED', 'token has an invalid issued-at time');

@@ -5,10 +5,14 @@
  * envelope, which signs its digest (`digestOf(jwe)`).
  *
  * `sealPayloadWith`/`openPayloadWith` take keys imported once (`importRecipientKey`,
- * `importDecryptionKey`), for a worker that seals or opens many payloads.
+ * `importDecryptionKey`), for a worker that seals or opens many payloads. The cryptography is
+ * `node:crypto` (`keys/jose-native/jwe.ts`); jose opens what this seals and the reverse (tested).
  */
-import { CompactEncrypt, compactDecrypt, decodeProtectedHeader, errors, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import { VerificationError } from '../errors.js';
+import { decodeCompactJwe, decryptCompact, encryptCompact, type DecodedJwe } from '../jose-native/jwe.js';
+import { privateKeyOf, publicKeyOf } from '../jose-native/key-objects.js';
 import {
   assertKeyFitsAlg,
   assertPrivateJwk,
@@ -21,17 +25,19 @@ import {
 export const PAYLOAD_CONTENT_TYPE = 'application/fhir+json';
 export const PAYLOAD_ENC = 'A256GCM';
 const ALLOWED_KEY_MANAGEMENT: readonly EncryptionAlg[] = ['ECDH-ES+A256KW', 'RSA-OAEP-256'];
+/** A 19 KB bundle seals to ≈ 26 KB; far above any bundle the gateway admits. */
+const MAX_JWE_LENGTH = 64 * 1024 * 1024;
 
 /** A recipient's public key, imported once. */
 export interface RecipientKey {
-  key: CryptoKey;
+  key: KeyObject;
   alg: EncryptionAlg;
   kid: string;
 }
 
 /** A recipient's private key, imported once. */
 export interface DecryptionKey {
-  key: CryptoKey;
+  key: KeyObject;
   alg: EncryptionAlg;
   kid: string;
 }
@@ -57,7 +63,7 @@ export async function importRecipientKey(publicJwk: JWK): Promise<RecipientKey> 
   assertPublicJwk(publicJwk);
   const alg = encryptionAlgOf(publicJwk);
   const kid = publicJwk.kid ?? jwkThumbprint(publicJwk);
-  return { key: (await importJWK(publicJwk, alg)) as CryptoKey, alg, kid };
+  return { key: publicKeyOf(publicJwk), alg, kid };
 }
 
 /** Imports one's own private encryption JWK. Throws `InvalidKey` if it is not a usable private key. */
@@ -65,7 +71,7 @@ export async function importDecryptionKey(privateJwk: JWK): Promise<DecryptionKe
   assertPrivateJwk(privateJwk);
   const alg = encryptionAlgOf(privateJwk);
   const kid = privateJwk.kid ?? jwkThumbprint(privateJwk);
-  return { key: (await importJWK(privateJwk, alg)) as CryptoKey, alg, kid };
+  return { key: privateKeyOf(privateJwk), alg, kid };
 }
 
 /** Seals `plaintext` to a recipient's public JWK. Refuses a JWK with private members. */
@@ -79,9 +85,7 @@ export async function sealPayloadWith(plaintext: Uint8Array, recipient: Recipien
     throw new TypeError('invalid recipient key');
   }
   const cty = options?.contentType ?? PAYLOAD_CONTENT_TYPE;
-  return new CompactEncrypt(plaintext)
-    .setProtectedHeader({ alg: recipient.alg, enc: PAYLOAD_ENC, kid: recipient.kid, cty })
-    .encrypt(recipient.key);
+  return encryptCompact(plaintext, recipient.key, { alg: recipient.alg, enc: PAYLOAD_ENC, kid: recipient.kid, cty });
 }
 
 /**
@@ -91,46 +95,36 @@ export async function sealPayloadWith(plaintext: Uint8Array, recipient: Recipien
  */
 export async function openPayload(jwe: string, privateJwk: JWK | readonly JWK[]): Promise<Uint8Array> {
   const jwks = Array.isArray(privateJwk) ? (privateJwk as readonly JWK[]) : [privateJwk as JWK];
-  const header = readPayloadHeader(jwe);
+  const decoded = decodeCompactJwe(jwe, MAX_JWE_LENGTH);
+  const header = checkPayloadHeader(decoded.header as unknown as Record<string, unknown>);
   const match = jwks.find((k) => (k.kid ?? jwkThumbprint(k)) === header.kid);
   if (!match) throw new VerificationError('ERR_KEY', 'no decryption key matches the payload');
-  return openPayloadWith(jwe, await cached(decryptionCache, match, importDecryptionKey));
+  return openDecoded(decoded, header, [await cached(decryptionCache, match, importDecryptionKey)]);
 }
 
 export async function openPayloadWith(jwe: string, keys: DecryptionKey | readonly DecryptionKey[]): Promise<Uint8Array> {
   const list = Array.isArray(keys) ? (keys as readonly DecryptionKey[]) : [keys as DecryptionKey];
-  const header = readPayloadHeader(jwe);
+  const decoded = decodeCompactJwe(jwe, MAX_JWE_LENGTH);
+  return openDecoded(decoded, checkPayloadHeader(decoded.header as unknown as Record<string, unknown>), list);
+}
+
+function openDecoded(decoded: DecodedJwe, header: PayloadHeader, list: readonly DecryptionKey[]): Uint8Array {
   const key = list.find((k) => k.kid === header.kid);
   if (!key) throw new VerificationError('ERR_KEY', 'no decryption key matches the payload');
   if (key.alg !== header.alg) throw new VerificationError('ERR_ALG', 'payload algorithm does not fit the key');
-  try {
-    const { plaintext } = await compactDecrypt(jwe, key.key, {
-      keyManagementAlgorithms: [header.alg],
-      contentEncryptionAlgorithms: [PAYLOAD_ENC],
-    });
-    return plaintext;
-  } catch (cause) {
-    if (cause instanceof errors.JWEInvalid) throw new VerificationError('ERR_MALFORMED', 'payload is malformed', { cause });
-    throw new VerificationError('ERR_DECRYPT', 'payload does not decrypt', { cause });
-  }
+  return decryptCompact(decoded, key.key);
 }
 
 /** Decodes and checks a payload JWE's protected header (no decryption). Throws `VerificationError`. */
 export function readPayloadHeader(jwe: unknown): PayloadHeader {
-  if (typeof jwe !== 'string' || jwe.split('.').length !== 5) {
-    throw new VerificationError('ERR_MALFORMED', 'not a compact JWE');
-  }
-  let header: Record<string, unknown>;
-  try {
-    header = decodeProtectedHeader(jwe) as Record<string, unknown>;
-  } catch (cause) {
-    throw new VerificationError('ERR_MALFORMED', 'JWE header cannot be decoded', { cause });
-  }
+  return checkPayloadHeader(decodeCompactJwe(jwe, MAX_JWE_LENGTH).header as unknown as Record<string, unknown>);
+}
+
+function checkPayloadHeader(header: Record<string, unknown>): PayloadHeader {
   const { alg, enc, kid, cty } = header;
   if (!isEncryptionAlg(alg) || !ALLOWED_KEY_MANAGEMENT.includes(alg) || enc !== PAYLOAD_ENC) {
     throw new VerificationError('ERR_ALG', 'payload algorithm is not allowed');
   }
-  if ('zip' in header) throw new VerificationError('ERR_MALFORMED', 'compressed payloads are not allowed');
   if (typeof kid !== 'string' || kid.length === 0) throw new VerificationError('ERR_MALFORMED', 'payload has no key id');
   if (cty !== undefined && typeof cty !== 'string') throw new VerificationError('ERR_MALFORMED', 'payload cty is invalid');
   return { alg, enc, kid, ...(cty !== undefined && { cty }) };

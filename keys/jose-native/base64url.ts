@@ -1,0 +1,54 @@
+/**
+ * Canonical base64url (RFC 7515 §2, RFC 4648 §5 without padding). Node's decoder is lenient: it skips
+ * characters outside the alphabet, accepts padding and ignores non-zero trailing bits, so two different
+ * strings decode to the same bytes. A token is identified by its text (digests over it are signed), so
+ * only the one canonical spelling of any byte string is accepted.
+ */
+import { VerificationError } from '../errors.js';
+
+const ALPHABET = /^[A-Za-z0-9_-]*$/;
+const VALUE: Record<string, number> = Object.fromEntries(
+  [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c, i]),
+);
+
+export function encodeBase64url(bytes: Uint8Array | string): string {
+  return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString(
+    'base64url',
+  );
+}
+
+/** True if `text` is the canonical base64url spelling of some byte string. */
+export function isCanonicalBase64url(text: string): boolean {
+  if (!ALPHABET.test(text)) return false;
+  const rest = text.length % 4;
+  if (rest === 1) return false;
+  if (rest === 0) return true;
+  // The last character carries 4 (rest 2) or 2 (rest 3) unused low bits, which must be zero.
+  const last = VALUE[text[text.length - 1]!]!;
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/** Decodes canonical base64url; throws `VerificationError` ERR_MALFORMED naming `what` otherwise. */
+export function decodeBase64url(text: string, what: string): Buffer {
+  if (!isCanonicalBase64url(text)) throw new VerificationError('ERR_MALFORMED', `${what} is not canonical base64url`);
+  return Buffer.from(text, 'base64url');
+}
+
+/** Decodes a base64url JSON object (a protected header or claims set); throws ERR_MALFORMED. */
+export function decodeJsonObject(text: string, what: string): Record<string, unknown> {
+  return parseJsonObject(decodeBase64url(text, what), what);
+}
+
+/** Parses UTF-8 JSON that must be an object (a JWT claims set); throws ERR_MALFORMED. */
+export function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (cause) {
+    throw new VerificationError('ERR_MALFORMED', `${what} is not UTF-8 JSON`, { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VerificationError('ERR_MALFORMED', `${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
