@@ -8,7 +8,8 @@ import { verifyReceipt } from '../../keys/formats/receipt.js';
 import type { Gateway } from '../app.js';
 import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
-import { InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
+import { NotFound, PreconditionFailed } from '../errors.js';
+import { signedRefusal, verifiedOrRefused } from '../signed-refusal.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
 import { Wakeup } from '../wakeup.js';
 
@@ -110,16 +111,14 @@ export async function acknowledgeTransfer(
   }
   if (row.state === 'pending') throw new PreconditionFailed('transfer has not been delivered');
   if (row.state === 'withheld') throw new PreconditionFailed('transfer was withheld: its consent is no longer valid');
-  try {
-    const claims = await verifyReceipt(request.receipt, gw.parties.signingJwks(ctx.party.id), {
+  const claims = await verifiedOrRefused('receipt', () =>
+    verifyReceipt(request.receipt, gw.parties.signingJwks(ctx.party.id), {
       audience: gw.signer.uri,
       issuer: ctx.party.uri,
       envelope: row.envelope,
-    });
-    if (claims.jti !== row.transfer_id) throw new Error('receipt names another transfer');
-  } catch {
-    throw new InvalidInput('receipt does not verify: it must be signed by the insurer over this envelope');
-  }
+    }),
+  );
+  if (claims.jti !== row.transfer_id) throw signedRefusal('receipt', 'jti', 'it names another transfer');
   return gw.commit(() => {
     const now = gw.clock();
     if (!gw.transfers.acknowledge(row.transfer_id, now, request.receipt, now + gw.settings.retentionMs)) {

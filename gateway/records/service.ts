@@ -15,6 +15,7 @@ import type { CallContext } from '../context.js';
 import { InvalidInput, NoConsent, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SealResult } from '../seal/seal-task.js';
+import { signedRefusal, verifiedOrRefused } from '../signed-refusal.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
 import { validateBundle } from './validate.js';
 
@@ -213,18 +214,15 @@ async function verifyHospitalSignature(
     if (gw.settings.requireSubmissionSignature) throw new InvalidInput('signature is required: sign the bundle digest');
     return;
   }
-  let claims;
-  try {
-    claims = await verifySubmission(request.signature, gw.parties.signingJwks(ctx.party.id), {
+  const claims = await verifiedOrRefused('signature', () =>
+    verifySubmission(request.signature, gw.parties.signingJwks(ctx.party.id), {
       audience: gw.signer.uri,
       issuer: ctx.party.uri,
-    });
-  } catch {
-    throw new InvalidInput('signature does not verify against the hospital’s registered keys');
-  }
-  if (claims.hdx.bundleDigest !== bundleDigest) throw new InvalidInput('signature does not cover this bundle');
-  if (claims.jti !== request.idempotencyKey) throw new InvalidInput('signature is for another idempotency_key');
-  if (claims.hdx.purpose !== purpose) throw new InvalidInput('signature is for another purpose');
+    }),
+  );
+  if (claims.hdx.bundleDigest !== bundleDigest) throw signedRefusal('signature', 'digest', 'it covers another bundle');
+  if (claims.jti !== request.idempotencyKey) throw signedRefusal('signature', 'jti', 'it is for another idempotency_key');
+  if (claims.hdx.purpose !== purpose) throw signedRefusal('signature', 'purpose', 'it is for another purpose');
 }
 
 export function getSubmission(gw: Gateway, ctx: CallContext, submissionId: string) {

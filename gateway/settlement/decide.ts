@@ -15,6 +15,7 @@ import type { CallContext } from '../context.js';
 import { Conflict, HdxError, InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
 import type { TransferRow } from '../storage/transfers.js';
+import { refusalOf } from '../signed-refusal.js';
 import { refuseDecision, type RefusalReason } from './refuse.js';
 
 export interface SubmitDecisionRequest {
@@ -73,9 +74,7 @@ async function verifyOrRefuse(gw: Gateway, ctx: CallContext, jws: string, digest
   } catch (error) {
     const malformed = error instanceof VerificationError && error.code === 'ERR_MALFORMED';
     await refuseDecision(gw, ctx, malformed ? 'malformed' : 'bad-signature', digest);
-    // VerificationError messages name the check or the field, never a value: safe to return.
-    const why = error instanceof VerificationError ? `: ${error.message}` : '';
-    throw new InvalidInput(`decision does not verify against the insurer’s registered keys for this gateway${why}`);
+    throw refusalOf('decision', error);
   }
 }
 
