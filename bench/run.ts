@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { BenchLine, BenchModule } from './types.js';
 
-const MODULES = ['floors', 'startup', 'deid', 'exchange', 'audit', 'settlement'] as const;
+const MODULES = ['floors', 'crypto', 'startup', 'deid', 'exchange', 'audit', 'settlement'] as const;
 
 async function load(name: string): Promise<BenchModule | undefined> {
   const file = new URL(`./${name}.ts`, import.meta.url);

@@ -6,6 +6,7 @@
  */
 import { VerificationError } from '../errors.js';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 const ALPHABET = /^[A-Za-z0-9_-]*$/;
 const VALUE: Record<string, number> = Object.fromEntries(
   [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c, i]),
@@ -43,7 +44,7 @@ export function decodeJsonObject(text: string, what: string): Record<string, unk
 export function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    value = JSON.parse(UTF8.decode(bytes));
   } catch (cause) {
     throw new VerificationError('ERR_MALFORMED', `${what} is not UTF-8 JSON`, { cause });
   }
