@@ -4,6 +4,7 @@
  * submission (a visit number recurs in the note), the birth date as it is written in Chinese records,
  * and the shapes of the hospital's record numbers (so a different visit's number is caught too).
  */
+import { compactForm } from './detectors/normalize.js';
 import { collectKnownValues, type DetectOptions } from './detectors/index.js';
 import type { FNode } from './engine/node.js';
 
@@ -109,7 +110,7 @@ export function detectOptionsFor(identifiers: readonly IdentifierValue[], patien
   const values = new Set<string>(patient === undefined ? [] : collectKnownValues(patient));
   for (const { value } of identifiers) {
     const trimmed = value.trim();
-    if (trimmed.length >= MIN_IDENTIFIER_LENGTH) values.add(trimmed);
+    if (trimmed.length >= MIN_IDENTIFIER_LENGTH) values.add(trimmed).add(compactForm(trimmed));
   }
   for (const form of birthDateForms(patient?.['birthDate'])) values.add(form);
   const shapes = new Map<string, RegExp>();

@@ -13,8 +13,7 @@
 import { createHash } from 'node:crypto';
 import { isTextAttachment } from './categories.js';
 import { detect, scrub, type DetectOptions } from './detectors/index.js';
-import { withCompactForm } from './detectors/known-value.js';
-import { hasVariantForms } from './detectors/normalize.js';
+import { hasVariantForms, variantViews } from './detectors/normalize.js';
 import { digitsNeeded } from './known-values.js';
 import type { FNode } from './engine/node.js';
 import { child } from './tree.js';
@@ -65,6 +64,23 @@ function factsOf(text: string): number {
     textFacts.set(key, facts);
   }
   return facts;
+}
+
+// Texts written in variant forms (detectors/normalize.ts), mostly recurring ones such as dosage
+// instructions with spaces between words: their derived views, lowercased, for the known-value and
+// pattern pre-check — keyed like textFacts, so no record text is kept under its own name.
+const VIEW_LIMIT = 20_000;
+const textViews = new Map<number, string[]>();
+
+function viewsOf(text: string): string[] {
+  const key = textKey(text);
+  let views = textViews.get(key);
+  if (views === undefined) {
+    views = variantViews(text).map((view) => view.text.toLowerCase());
+    if (textViews.size >= VIEW_LIMIT) textViews.clear();
+    textViews.set(key, views);
+  }
+  return views;
 }
 
 // A pattern without g/y (stateless `test`), one copy per pattern object.
@@ -125,7 +141,7 @@ export class Scrubber {
     private readonly options: DetectOptions,
     private readonly skip: ReadonlySet<FNode>,
   ) {
-    this.known = new ValueIndex((options.known?.values ?? []).flatMap(withCompactForm).map((value) => value.toLowerCase()));
+    this.known = new ValueIndex((options.known?.values ?? []).map((value) => value.toLowerCase()));
     const patterns = options.recordNumberPatterns ?? [];
     this.patterns = patterns.map(testable);
     this.patternDigits = patterns.reduce((fewest, pattern) => Math.min(fewest, digitsNeeded(pattern)), Infinity);
@@ -134,10 +150,12 @@ export class Scrubber {
   private needsScrub(text: string): boolean {
     const facts = factsOf(text);
     if ((facts & GENERIC_HIT) !== 0) return true;
-    // A text written in variant forms is matched in its derived views, which only `scrub` builds.
-    if ((facts & VARIANT) !== 0 && (!this.known.empty || this.patterns.length > 0)) return true;
     if (!this.known.empty && this.known.occursIn((facts & CASELESS) !== 0 ? text : text.toLowerCase())) return true;
-    return facts >>> DIGIT_SHIFT >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text));
+    if (facts >>> DIGIT_SHIFT >= this.patternDigits && this.patterns.some((pattern) => pattern.test(text))) return true;
+    // Full-width digits, 138 1234 5678, 张 三: the patient's values and the hospital's shapes in the derived views.
+    if ((facts & VARIANT) === 0 || (this.known.empty && this.patterns.length === 0)) return false;
+    const views = viewsOf(text);
+    return views.some((view) => (!this.known.empty && this.known.occursIn(view)) || this.patterns.some((pattern) => pattern.test(view)));
   }
 
   /** A string or markdown value, scrubbed (the same string when nothing was found). */

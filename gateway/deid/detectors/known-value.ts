@@ -7,10 +7,9 @@
  * `/v1|v2|…/g` finds, without compiling a regex per patient.
  *
  * Values with Latin letters are added in lower and upper case too (an e-mail or a pinyin name written in
- * capitals still matches), and in their compact form (normalize.ts), which the derived views of a text
- * are matched against.
+ * capitals still matches). The values come with their compact forms (normalize.ts), which the derived
+ * views of a text are matched against.
  */
-import { compactForm } from './normalize.js';
 import type { Detector, DetectOptions, KnownValues, Span } from './types.js';
 
 interface Matcher {
@@ -24,15 +23,9 @@ function withCaseVariants(value: string): string[] {
   return /[A-Za-z]/.test(value) ? [value, value.toLowerCase(), value.toUpperCase()] : [value];
 }
 
-/** A value, and the form a compact view writes it in when that differs (a phone kept as 138 1234 5678). */
-export function withCompactForm(value: string): string[] {
-  const compact = compactForm(value);
-  return compact === value ? [value] : [value, compact];
-}
-
 function compileMatcher(values: readonly string[]): Matcher {
   // Longest first whatever the caller's order: an alternation takes the first alternative that matches.
-  const distinct = [...new Set(values.filter((value) => value.length > 0).flatMap(withCompactForm).flatMap(withCaseVariants))].sort(
+  const distinct = [...new Set(values.filter((value) => value.length > 0).flatMap(withCaseVariants))].sort(
     (a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0),
   );
   const buckets = new Map<number, string[]>();

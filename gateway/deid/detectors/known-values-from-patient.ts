@@ -4,6 +4,7 @@
  * city level, and the same for the contacts (relatives). The input is untrusted JSON: anything that is
  * not the expected shape is skipped, never thrown on.
  */
+import { compactForm } from './normalize.js';
 import type { KnownValues } from './types.js';
 
 /** A lone surname or character would erase too much unrelated text; so would a short number (a bed
@@ -152,9 +153,13 @@ export function collectKnownValues(patient: unknown): string[] {
   const seen = new Set<string>();
   const distinct: string[] = [];
   for (const value of values) {
-    if (seen.has(value) || !isSpecificEnough(value)) continue;
-    seen.add(value);
-    distinct.push(value);
+    if (!isSpecificEnough(value)) continue;
+    // Also in the form the detectors' compact view writes it (a phone kept as 138 1234 5678).
+    for (const form of [value, compactForm(value)]) {
+      if (seen.has(form)) continue;
+      seen.add(form);
+      distinct.push(form);
+    }
   }
   return distinct;
 }

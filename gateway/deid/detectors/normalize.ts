@@ -8,7 +8,8 @@
  * - folded: each compatibility character replaced by its NFKC form where that is one identifier
  *   character (digit, Latin letter, `+ - . @`, space) — one UTF-16 unit for one, so positions stay;
  * - compact: the folded text with separator runs (spaces, tabs, hyphens) removed where they join two
- *   digits, an upper-case letter and a digit (E 1234 5678) or two Han characters (张 三).
+ *   digits, an upper-case letter and a digit (E 1234 5678), or two Han characters (张 三, 交张 嘉本人:
+ *   a name inside a sentence has no boundary to tell it by, so every such space goes).
  *
  * Only texts that have such a character pay for the views (`hasVariantForms`, one pass).
  */
@@ -50,10 +51,23 @@ const isHan = (code: number): boolean =>
 const folded = (code: number): number => FOLD[code] || code;
 const isSeparator = (code: number): boolean => code === SPACE || code === TAB || code === HYPHEN;
 
-/** Whether a separator run between `before` and `after` (both folded) is one a compact view drops. */
-function joins(before: number, after: number): boolean {
-  if (isDigit(after)) return isDigit(before) || isUpper(before);
-  return isDigit(before) ? isUpper(after) : isHan(before) && isHan(after);
+/** The folded unit at `i` of `text` (NaN outside it). */
+const unitAt = (text: string, i: number): number => folded(text.charCodeAt(i));
+
+/** Whether the separator run between positions `before` and `after` of `text` is one a compact view drops. */
+function joins(text: string, before: number, after: number): boolean {
+  const a = unitAt(text, before);
+  const b = unitAt(text, after);
+  if (isDigit(b)) return isDigit(a) || isUpper(a);
+  if (isDigit(a)) return isUpper(b);
+  return isHan(a) && isHan(b);
+}
+
+/** The position after the separator run that starts at `from`. */
+function afterSeparators(text: string, from: number): number {
+  let j = from;
+  while (j < text.length && isSeparator(unitAt(text, j))) j++;
+  return j;
 }
 
 /** Whether `text` has a compatibility character or a separator inside a number or a name. */
@@ -62,9 +76,8 @@ export function hasVariantForms(text: string): boolean {
     const code = text.charCodeAt(i);
     if (FOLD[code] !== 0) return true;
     if (isSeparator(code) && i > 0) {
-      let j = i + 1;
-      while (j < text.length && isSeparator(folded(text.charCodeAt(j)))) j++;
-      if (j < text.length && joins(folded(text.charCodeAt(i - 1)), folded(text.charCodeAt(j)))) return true;
+      const j = afterSeparators(text, i);
+      if (j < text.length && joins(text, i - 1, j)) return true;
       i = j - 1;
     }
   }
@@ -82,31 +95,33 @@ export function variantViews(text: string): TextView[] {
     if (units[i] !== code) changed = true;
   }
   const views: TextView[] = [];
-  const identity = Int32Array.from({ length: text.length }, (_, i) => i);
-  if (changed) views.push({ text: stringOf(units), origin: identity });
-  const compact = compactOf(units, identity);
+  const identity = new Int32Array(text.length);
+  for (let i = 0; i < identity.length; i++) identity[i] = i;
+  const foldedText = changed ? stringOf(units) : text;
+  if (changed) views.push({ text: foldedText, origin: identity });
+  const compact = compactOf(foldedText);
   if (compact !== undefined) views.push(compact);
   return views;
 }
 
-function compactOf(units: Uint16Array, origin: Int32Array): TextView | undefined {
+/** `text` (folded) without the separator runs that `joins` drops, or undefined if it has none. */
+function compactOf(text: string): TextView | undefined {
   const kept: number[] = [];
-  const keptOrigin: number[] = [];
-  for (let i = 0; i < units.length; i++) {
-    const code = units[i]!;
-    if (isSeparator(code) && kept.length > 0) {
-      let j = i + 1;
-      while (j < units.length && isSeparator(units[j]!)) j++;
-      if (j < units.length && joins(kept[kept.length - 1]!, units[j]!)) {
+  const origin: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (isSeparator(code) && i > 0) {
+      const j = afterSeparators(text, i);
+      if (j < text.length && joins(text, i - 1, j)) {
         i = j - 1;
         continue;
       }
     }
     kept.push(code);
-    keptOrigin.push(origin[i]!);
+    origin.push(i);
   }
-  if (kept.length === units.length) return undefined;
-  return { text: stringOf(kept), origin: Int32Array.from(keptOrigin) };
+  if (kept.length === text.length) return undefined;
+  return { text: stringOf(kept), origin: Int32Array.from(origin) };
 }
 
 /** UTF-16 units as a string, in chunks (a spread of a long attachment's text would overflow the stack). */
