@@ -4,7 +4,7 @@
  *
  *   transfer.create, transfer.deliver       → PrivacyDisclosure.Source (Export, disclose)
  *   consent.grant, consent.revoke,
- *   record.deny, transfer.withhold          → AuthZconsent (Security Alert, AuthZ-Consent): decisions
+ *   record.deny, transfer.withhold/skip     → AuthZconsent (Security Alert, AuthZ-Consent): decisions
  *                                             taken on the strength of a patient's consent
  *   record.submit, transfer.acknowledge,
  *   transfer.purge, decision.*              → Patient Record (DCM 110110) with an ISO 21089 lifecycle code
@@ -143,6 +143,7 @@ export function toFhirAuditEvent(event: LoggedEvent, leafHash: Uint8Array, optio
     case 'consent.revoke':
     case 'record.deny':
     case 'transfer.withhold':
+    case 'transfer.skip':
       return withProfile({ ...base, ...m.authzConsent() }, BALP_AUTHZ_CONSENT, isCompleteAuthz);
     case 'record.submit':
       return { ...base, ...m.recordLifecycle('C', 'receive', 'Receive Record Lifecycle Event') };
@@ -348,6 +349,7 @@ class Mapper {
         agents.push(client(e.actor, 'hospital'), provider(e.actor));
         break;
       case 'transfer.withhold':
+      case 'transfer.skip':
         for (const insurer of e.parties) agents.push(recipient(insurer));
         break;
     }

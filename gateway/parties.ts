@@ -17,6 +17,7 @@ export interface RegistryChange {
 
 export class RegistryParties implements PartyLookup {
   private directory: PartyDirectory;
+  private readonly reloadListeners = new Set<() => void>();
 
   constructor(private readonly path: string) {
     this.directory = new PartyDirectory(loadRegistry(path));
@@ -29,6 +30,7 @@ export class RegistryParties implements PartyLookup {
   reload(): RegistryChange {
     const before = this.snapshot();
     this.directory = new PartyDirectory(loadRegistry(this.path));
+    for (const listener of [...this.reloadListeners]) listener();
     const after = this.snapshot();
     const diff = (a: Set<string>, b: Set<string>) => [...a].filter((x) => !b.has(x)).sort();
     return {
@@ -37,6 +39,12 @@ export class RegistryParties implements PartyLookup {
       keysAdded: diff(after.keys, before.keys),
       keysRemoved: diff(before.keys, after.keys),
     };
+  }
+
+  /** Calls `listener` after every successful reload (open streams re-check their caller); returns the unsubscribe. */
+  onReload(listener: () => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => void this.reloadListeners.delete(listener);
   }
 
   private snapshot(): { parties: Set<string>; keys: Set<string> } {

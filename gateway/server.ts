@@ -97,7 +97,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
   checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
   const closing = new AbortController();
-  const rt = { parties, logger, closing: closing.signal };
+  const rt = { parties, logger, closing: closing.signal, clock: gw.clock };
   const audit = createAuditService(gw, checkpointer);
   const server = new Server({
     // Bundles up to the configured limit plus room for the other fields; larger ones are refused by

@@ -49,8 +49,10 @@ export interface IssueCertificateOptions {
   dnsNames?: readonly string[];
   ipAddresses?: readonly string[];
   usage: CertificateUsage;
-  /** Clamped to the CA's own expiry. */
+  /** Counted from now, or from `notBefore` when given; clamped to the CA's own expiry. */
   validDays: number;
+  /** When the certificate becomes valid; default five minutes ago (clock skew). */
+  notBefore?: Date;
 }
 
 /** An issued certificate and its PKCS#8 private key, both PEM. */
@@ -107,13 +109,16 @@ export function issueCertificate(ca: CertificateAuthority, options: IssueCertifi
   }
   if (altNames.length === 0) throw new TypeError('a certificate needs at least one subject alternative name');
 
+  const start = options.notBefore === undefined ? Date.now() : options.notBefore.getTime();
+  if (!Number.isFinite(start)) throw new TypeError('invalid notBefore');
+  const notBefore = options.notBefore === undefined ? start - CLOCK_SKEW_MS : start;
+
   const { keyPem, publicKey } = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerialHex();
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - CLOCK_SKEW_MS);
-  cert.validity.notAfter = new Date(Math.min(now + validDays * DAY_MS, caCert.validity.notAfter.getTime()));
+  cert.validity.notBefore = new Date(notBefore);
+  cert.validity.notAfter = new Date(Math.min(start + validDays * DAY_MS, caCert.validity.notAfter.getTime()));
   cert.setSubject(subject(options.commonName));
   cert.setIssuer(issuerOf(caCert));
   cert.setExtensions([

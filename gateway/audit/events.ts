@@ -12,6 +12,7 @@ export type AuditAction =
   | 'transfer.deliver'
   | 'transfer.acknowledge'
   | 'transfer.withhold'
+  | 'transfer.skip'
   | 'transfer.purge'
   | 'decision.record'
   | 'decision.refuse'

@@ -60,24 +60,46 @@ async function admitted(
   const record = validateBundle(request.bundle, gw.settings.maxBundleBytes);
   await verifyHospitalSignature(gw, ctx, request, bundleDigest, purpose);
   const patientKey = patientKeyOf(gw.secrets, record.residentId, 'Patient.identifier (resident ID)');
-  const consents = coveringConsents(gw, {
+  const covering = coveringConsents(gw, {
     patientKey,
     hospitalId: ctx.party.id,
     purpose,
     serviceStart: record.serviceStart,
     serviceEnd: record.serviceEnd,
   });
+  // A consent naming an insurer no longer registered is skipped (and audited): the others still proceed.
+  const recipients = covering.flatMap((row) => {
+    const insurer = gw.parties.byId(row.insurer_id);
+    return insurer?.role === 'insurer' ? [{ row, insurer }] : [];
+  });
+  const skipped = covering.filter((row) => !recipients.some((r) => r.row === row));
+  const auditSkips = (submissionId?: string) => {
+    for (const row of skipped) {
+      gw.audit.append({
+        action: 'transfer.skip',
+        actor: 'gateway',
+        outcome: 'refused',
+        consent: row.consent_id,
+        ...(submissionId ? { submission: submissionId } : {}),
+        // No patient reference: the consent (and the submission) already lead to it.
+        parties: [row.insurer_id],
+        details: { reason: 'insurer-not-registered' },
+      });
+    }
+  };
 
-  if (consents.length === 0) {
-    await gw.commit(() =>
+  if (recipients.length === 0) {
+    await gw.commit(() => {
+      auditSkips();
       gw.audit.append({
         action: 'record.deny',
         actor: ctx.party.id,
         outcome: 'denied',
         patient: patientRef(patientKey),
-        details: { reason: 'no-consent', purpose, bundleDigest },
-      }),
-    );
+        details: { reason: covering.length === 0 ? 'no-consent' : 'insurer-not-registered', purpose, bundleDigest },
+      });
+    });
+    if (covering.length > 0) throw new NoConsent('the consents covering this record name insurers no longer registered');
     throw new NoConsent('no active consent covers this patient, hospital, purpose and date of service');
   }
 
@@ -86,12 +108,10 @@ async function admitted(
   // The submitted text itself (validated above) goes to the seal workers; no second serialisation.
   const bundleJson = Buffer.from(request.bundle).toString('utf8');
   const sealed = await Promise.all(
-    consents.map(async (row) => {
+    recipients.map(async ({ row, insurer }) => {
       const consent = viewOf(gw, row);
       const transferId = newId('trf');
       const pseudonym = gw.secrets.pseudonym(row.insurer_id, patientKey);
-      const insurer = gw.parties.byId(row.insurer_id);
-      if (!insurer) throw new NotFound('the consent names an insurer no longer registered');
       const result: SealResult = await gw.sealer.seal({
         bundleJson,
         deid: {
@@ -129,6 +149,7 @@ async function admitted(
     // A consent revoked while we were sealing must not get its transfer.
     const live = sealed.filter((s) => gw.consents.get(s.row.consent_id)?.revoked_at === null);
     if (live.length === 0) throw new NoConsent('the covering consents were revoked during submission');
+    auditSkips(submissionId);
     gw.submissions.insert({
       submission_id: submissionId,
       hospital_id: ctx.party.id,

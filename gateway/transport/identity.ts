@@ -1,14 +1,22 @@
 /**
  * Caller identity, decided in exactly one place: the TLS peer certificate (verified against the
  * exchange CA by the TLS layer, since the server requires client certificates) names the party in its
- * SAN URI, and the registry must know that URI.
+ * SAN URI, and the registry must know that URI. Checked on every call and, for a stream, before every
+ * message it sends: a connection outlives a certificate's validity and a party's place in the registry.
  */
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { randomUUID } from 'node:crypto';
-import type { CallContext, PartyLookup } from '../context.js';
+import type { CallContext, Party, PartyLookup } from '../context.js';
 import { Unauthenticated } from '../errors.js';
 
-export function callContext(call: ServerSurfaceCall, parties: PartyLookup): CallContext {
+/** What the peer certificate says, read once per call. */
+export interface PeerCertificate {
+  uri: string;
+  notBefore: number;
+  notAfter: number;
+}
+
+export function peerCertificate(call: ServerSurfaceCall): PeerCertificate {
   const cert = call.getAuthContext()?.sslPeerCertificate;
   if (!cert || !cert.subjectaltname) throw new Unauthenticated('a client certificate is required');
   const uris = cert.subjectaltname
@@ -17,7 +25,35 @@ export function callContext(call: ServerSurfaceCall, parties: PartyLookup): Call
     .filter((s) => s.startsWith('URI:'))
     .map((s) => s.slice(4));
   if (uris.length !== 1) throw new Unauthenticated('the client certificate must carry exactly one URI SAN');
-  const party = parties.byUri(uris[0]!);
+  const notBefore = Date.parse(cert.valid_from);
+  const notAfter = Date.parse(cert.valid_to);
+  if (!Number.isFinite(notBefore) || !Number.isFinite(notAfter)) {
+    throw new Unauthenticated('the client certificate has no readable validity period');
+  }
+  return { uri: uris[0]!, notBefore, notAfter };
+}
+
+/** The registered party the certificate names, if the certificate is valid at `now`. */
+export function authorizedParty(peer: PeerCertificate, parties: PartyLookup, now: number): Party {
+  if (now < peer.notBefore) throw new Unauthenticated('the client certificate is not yet valid');
+  if (now >= peer.notAfter) throw new Unauthenticated('the client certificate has expired');
+  const party = parties.byUri(peer.uri);
   if (!party) throw new Unauthenticated('the client certificate names a party the registry does not know');
-  return { party, traceId: randomUUID() };
+  return party;
+}
+
+/** Throws unless the certificate still names, at `now`, the party `ctx` was built for, in the same role. */
+export function recheckCaller(peer: PeerCertificate, parties: PartyLookup, ctx: CallContext, now: number): void {
+  const party = authorizedParty(peer, parties, now);
+  if (party.id !== ctx.party.id || party.role !== ctx.party.role) {
+    throw new Unauthenticated('the registry no longer lists this party as it was when the call began');
+  }
+}
+
+export function contextOf(peer: PeerCertificate, parties: PartyLookup, now: number): CallContext {
+  return { party: authorizedParty(peer, parties, now), traceId: randomUUID() };
+}
+
+export function callContext(call: ServerSurfaceCall, parties: PartyLookup, now: number): CallContext {
+  return contextOf(peerCertificate(call), parties, now);
 }

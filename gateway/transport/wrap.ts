@@ -12,13 +12,16 @@ import {
 import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { Unavailable } from '../errors.js';
-import { callContext } from './identity.js';
+import { callContext, contextOf, peerCertificate, recheckCaller } from './identity.js';
 import { RETRY_PUSHBACK_METADATA } from '../../proto/connect.js';
 import { toWireError } from './status.js';
 
 export interface Runtime {
-  parties: PartyLookup;
+  /** `onReload` (the registry's): called after each reload, so open streams re-check their caller. */
+  parties: PartyLookup & { onReload?(listener: () => void): () => void };
   logger: Logger;
+  /** The gateway's clock, for certificate validity (default Date.now). */
+  clock?: () => number;
   /** Aborted when the gateway starts to stop: open streams then end with UNAVAILABLE, so clients follow again. */
   closing?: AbortSignal;
 }
@@ -54,7 +57,7 @@ export function unary<Req, Res>(
     const started = performance.now();
     let ctx: CallContext | undefined;
     (async () => {
-      ctx = callContext(call, rt.parties);
+      ctx = callContext(call, rt.parties, (rt.clock ?? Date.now)());
       return fn(ctx, call.request);
     })().then(
       (response) => {
@@ -79,29 +82,54 @@ export function serverStream<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
+    const clock = rt.clock ?? Date.now;
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     call.on('close', () => abort.abort());
     const onClosing = () => abort.abort();
     rt.closing?.addEventListener('abort', onClosing, { once: true });
     let ctx: CallContext | undefined;
+    // Set when the caller is no longer allowed (certificate expired, party removed): the stream ends with it.
+    let refused: unknown;
+    let stopWatching: (() => void) | undefined;
     const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
-    const send = async (message: Res) => {
-      if (abort.signal.aborted) return;
-      // Respect flow control: wait for the buffer to drain rather than buffering a whole log in memory.
-      if (!call.write(message)) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), aborted]);
-    };
     (async () => {
-      ctx = callContext(call, rt.parties);
-      await fn(ctx, call.request, send, abort.signal);
+      const peer = peerCertificate(call);
+      const current = contextOf(peer, rt.parties, clock());
+      ctx = current;
+      /** False (and the stream ends with the reason) once the caller is no longer allowed. */
+      const stillAllowed = (): boolean => {
+        try {
+          recheckCaller(peer, rt.parties, current, clock());
+          return true;
+        } catch (error) {
+          refused ??= error;
+          abort.abort();
+          return false;
+        }
+      };
+      // A registry reload ends the streams of parties it no longer allows, even while they wait.
+      stopWatching = rt.parties.onReload?.(() => void stillAllowed());
+      const send = async (message: Res) => {
+        // Checked for every message, not only the first: a stream outlives certificates and registry entries.
+        if (!abort.signal.aborted) stillAllowed();
+        if (refused) throw refused;
+        if (abort.signal.aborted) return;
+        // Respect flow control: wait for the buffer to drain rather than buffering a whole log in memory.
+        if (!call.write(message)) await Promise.race([new Promise((resolve) => call.once('drain', resolve)), aborted]);
+      };
+      await fn(current, call.request, send, abort.signal);
+      if (refused) throw refused;
       if (rt.closing?.aborted) throw new Unavailable('the gateway is shutting down; follow again shortly');
     })().then(
       () => {
+        stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
         logOutcome(rt, method, ctx, started);
         call.end();
       },
       (error: unknown) => {
+        stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
         logOutcome(rt, method, ctx, started, error);
         const wire = toWireError(error);

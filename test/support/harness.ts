@@ -2,7 +2,7 @@
  * Integration-test harness: a real dev exchange (CA, certificates, JOSE keys) in a temporary folder, a
  * real gateway on a loopback port with mutual TLS and a real SQLite file, and real party sessions.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,6 +15,8 @@ import { startGateway, type GatewayServerOptions, type RunningGateway } from '..
 import { openHospitalSession, type HospitalSession } from '../../hospital-adapter/session.js';
 import { openInsurerSession, type InsurerSession } from '../../insurer-adapter/session.js';
 import { openComplianceSession, type ComplianceSession } from '../../compliance/session.js';
+import { issueCertificate, type CertificateAuthority, type IssueCertificateOptions, type IssuedCertificate } from '../../keys/pki.js';
+import { connectGateway, type GatewayClients } from '../../proto/connect.js';
 
 export interface TestExchange {
   root: string;
@@ -125,4 +127,39 @@ export function waitFor(predicate: () => boolean, ms = 5000): Promise<void> {
     const tick = () => (predicate() ? resolve() : Date.now() > until ? reject(new Error('timed out')) : setTimeout(tick, 10));
     tick();
   });
+}
+
+/** The exchange's CA (certificate and key), to issue test certificates with. */
+export function exchangeCa(ex: TestExchange): CertificateAuthority {
+  return {
+    certPem: readFileSync(join(ex.summary.dir, 'ca', 'ca.crt'), 'utf8'),
+    keyPem: readFileSync(join(ex.summary.dir, 'ca', 'ca.key'), 'utf8'),
+  };
+}
+
+/**
+ * A client certificate for `uri` shaped by the test (validity window, usage), issued by `ca` (default: the
+ * exchange's CA) — for callers whose certificate is expired, not yet valid, for servers only, or foreign.
+ */
+export function issueTestCertificate(
+  ex: TestExchange,
+  uri: string,
+  options: Partial<Pick<IssueCertificateOptions, 'usage' | 'validDays' | 'notBefore'>> & { ca?: CertificateAuthority } = {},
+): IssuedCertificate {
+  const { ca = exchangeCa(ex), ...rest } = options;
+  return issueCertificate(ca, { commonName: uri.slice(uri.lastIndexOf('/') + 1), uri, usage: 'client', validDays: 1, ...rest });
+}
+
+/** Raw gateway clients presenting `cert` (or no client certificate at all), trusting the exchange CA. */
+export function connectWith(ex: TestExchange, gw: TestGateway, cert: IssuedCertificate | null): GatewayClients {
+  const ca = readFileSync(join(ex.summary.dir, 'ca', 'ca.crt'));
+  if (cert) return connectGateway(gw.address, { cert: Buffer.from(cert.certPem), key: Buffer.from(cert.keyPem), ca });
+  return connectGateway(gw.address, { ca } as Parameters<typeof connectGateway>[1]);
+}
+
+/** Takes a party out of the exchange's registry file (the gateway sees it at its next reload). */
+export function removeFromRegistry(ex: TestExchange, partyId: string): void {
+  const registry = JSON.parse(readFileSync(ex.summary.registryPath, 'utf8')) as { parties: Array<{ id: string }> };
+  registry.parties = registry.parties.filter((p) => p.id !== partyId);
+  writeFileSync(ex.summary.registryPath, `${JSON.stringify(registry, null, 2)}\n`);
 }
