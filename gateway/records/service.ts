@@ -105,15 +105,15 @@ async function admitted(
 
   const submissionId = newId('sub');
   const now = gw.clock();
-  // The submitted text itself (validated above) goes to the seal workers; no second serialisation.
-  const bundleJson = Buffer.from(request.bundle).toString('utf8');
+  // The submitted bytes themselves (validated above) go to the seal workers; no second serialisation.
+  const bundle = request.bundle;
   const sealed = await Promise.all(
     recipients.map(async ({ row, insurer }) => {
       const consent = viewOf(gw, row);
       const transferId = newId('trf');
       const pseudonym = gw.secrets.pseudonym(row.insurer_id, patientKey);
       const result: SealResult = await gw.sealer.seal({
-        bundleJson,
+        bundle,
         deid: {
           purpose,
           categories: consent.terms.categories,

@@ -10,8 +10,8 @@ import { payloadDigestOf, signTransferEnvelope, type TransferEnvelopeClaims } fr
 import type { DeidContext, Deidentifier, DeidReport } from '../deid/index.js';
 
 export interface SealTask {
-  /** The validated bundle's JSON text (a string crosses to a worker cheaply). */
-  bundleJson: string;
+  /** The validated bundle as submitted (UTF-8 JSON); moved, not copied, to a worker (`sealer.ts`). */
+  bundle: Uint8Array;
   deid: DeidContext;
   recipientJwk: JWK;
   claims: Omit<TransferEnvelopeClaims, 'iat' | 'hdx'> & {
@@ -45,7 +45,7 @@ function recipientKey(jwk: JWK): Promise<RecipientKey> {
 }
 
 export async function runSealTask(task: SealTask, deidentifier: Deidentifier, signingJwk: JWK): Promise<SealResult> {
-  const { bundle, report } = deidentifier.deidentify(JSON.parse(task.bundleJson), task.deid);
+  const { bundle, report } = deidentifier.deidentify(JSON.parse(Buffer.from(task.bundle.buffer, task.bundle.byteOffset, task.bundle.byteLength).toString('utf8')), task.deid);
   const payload = await sealPayloadWith(Buffer.from(JSON.stringify(bundle), 'utf8'), await recipientKey(task.recipientJwk));
   const payloadDigest = payloadDigestOf(payload);
   const kid = task.recipientJwk.kid;

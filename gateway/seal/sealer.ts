@@ -1,7 +1,12 @@
 /**
- * Sealing dominates the cost of a submission (DESIGN §6: ~1,300 ECDH-ES encryptions/s per core), so it
- * runs off the event loop in a pool of worker threads (piscina) sized to the cores; `workers: 0` runs
- * it in-process (tests, tiny deployments).
+ * Sealing dominates the cost of a submission (DESIGN §6), so it runs off the event loop in a pool of
+ * worker threads (piscina) sized to the cores; `workers: 0` runs it in-process (tests, tiny deployments).
+ *
+ * Seals requested in the same turn of the event loop (a streamed batch, a record for several insurers,
+ * concurrent calls) go to the pool together: one message per worker, not one per transfer. Each distinct
+ * bundle is copied once into a buffer of its own and that buffer is moved to the worker (no structured
+ * clone of the text); the sealed JWEs come back as moved buffers too (`worker.ts`). A task that fails
+ * fails alone: the others of its message keep their results.
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -9,18 +14,35 @@ import type { JWK } from 'jose';
 import { Piscina } from 'piscina';
 import { createDeidentifier } from '../deid/index.js';
 import { runSealTask, type SealResult, type SealTask } from './seal-task.js';
+import type { SealBatch, SealOutcome } from './worker.js';
 
 export interface Sealer {
   seal(task: SealTask): Promise<SealResult>;
+  /** Tasks sealed and worker messages sent so far (in-process: one "message" per task). */
+  stats(): { tasks: number; messages: number };
   close(): Promise<void>;
+}
+
+/** Most tasks in one worker message: bounds how long one message holds a worker. */
+const MAX_TASKS_PER_MESSAGE = 32;
+
+interface Queued {
+  task: SealTask;
+  resolve: (result: SealResult) => void;
+  reject: (error: unknown) => void;
 }
 
 export function createSealer(options: { signingJwk: JWK; profilesDir?: string; workers?: number }): Sealer {
   const workers = options.workers ?? availableParallelism();
   if (workers <= 0) {
     const deidentifier = createDeidentifier(options.profilesDir ? { profilesDir: options.profilesDir } : {});
+    let tasks = 0;
     return {
-      seal: (task) => runSealTask(task, deidentifier, options.signingJwk),
+      seal: (task) => {
+        tasks += 1;
+        return runSealTask(task, deidentifier, options.signingJwk);
+      },
+      stats: () => ({ tasks, messages: tasks }),
       close: async () => {},
     };
   }
@@ -30,8 +52,58 @@ export function createSealer(options: { signingJwk: JWK; profilesDir?: string; w
     maxThreads: workers,
     workerData: { signingJwk: options.signingJwk, profilesDir: options.profilesDir },
   });
+  let queue: Queued[] = [];
+  const counts = { tasks: 0, messages: 0 };
+  const flush = () => {
+    const pending = queue;
+    queue = [];
+    // Spread over the threads: n tasks become `workers` messages, not one message for one thread.
+    const size = Math.min(MAX_TASKS_PER_MESSAGE, Math.ceil(pending.length / workers));
+    for (let i = 0; i < pending.length; i += size) {
+      counts.messages += 1;
+      counts.tasks += Math.min(size, pending.length - i);
+      send(pool, pending.slice(i, i + size));
+    }
+  };
   return {
-    seal: (task) => pool.run(task) as Promise<SealResult>,
+    seal: (task) =>
+      new Promise<SealResult>((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ task, resolve, reject });
+      }),
+    stats: () => ({ ...counts }),
     close: () => pool.destroy(),
   };
+}
+
+function send(pool: Piscina, items: Queued[]): void {
+  const { batch, transferList } = batchOf(items.map((q) => q.task));
+  (pool.run(batch, { transferList }) as Promise<SealOutcome[]>).then(
+    (outcomes) =>
+      items.forEach((item, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) item.resolve({ ...outcome.result, payload: latin1(outcome.result.payload) });
+        else item.reject(outcome.error);
+      }),
+    (error: unknown) => items.forEach((item) => item.reject(error)),
+  );
+}
+
+/** One copy of each distinct bundle into a buffer of its own, which then moves to the worker. */
+function batchOf(tasks: SealTask[]): { batch: SealBatch; transferList: ArrayBuffer[] } {
+  const index = new Map<Uint8Array, number>();
+  const bundles: Uint8Array[] = [];
+  const wire = tasks.map(({ bundle, ...rest }) => {
+    let at = index.get(bundle);
+    if (at === undefined) {
+      at = bundles.push(new Uint8Array(bundle)) - 1;
+      index.set(bundle, at);
+    }
+    return { ...rest, bundleIndex: at };
+  });
+  return { batch: { bundles, tasks: wire }, transferList: bundles.map((b) => b.buffer as ArrayBuffer) };
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
