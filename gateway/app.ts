@@ -12,6 +12,7 @@ import type { Sealer } from './seal/sealer.js';
 import { Committer } from './storage/committer.js';
 import { consentRepository } from './storage/consents.js';
 import type { Db } from './storage/db.js';
+import { DEFAULT_INTAKE, type IntakeConfig } from '../profile/intake.js';
 import { AdmissionGate } from './admission.js';
 import { idempotencyRepository } from './storage/idempotency.js';
 import { submissionRepository, transferRepository } from './storage/transfers.js';
@@ -33,6 +34,8 @@ export interface GatewaySettings {
   maxSubmissionsInFlight: number;
   /** Promised submit-to-decision windows (ms): direct settlement, and outpatient / inpatient claims. */
   serviceWindows: { directSettlement: number; outpatient: number; inpatient: number };
+  /** Which identifiers are resident IDs, and where hospitals carry amounts outside the standard elements. */
+  intake: IntakeConfig;
 }
 
 export const DEFAULT_SETTINGS: GatewaySettings = {
@@ -45,6 +48,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
   // About a second of work at this machine's measured capacity (bench: ~75 records/s on 2 cores).
   maxSubmissionsInFlight: 64,
   serviceWindows: { directSettlement: 60_000, outpatient: 24 * 3600_000, inpatient: 3 * 24 * 3600_000 },
+  intake: DEFAULT_INTAKE,
 };
 
 export interface GatewayDeps {

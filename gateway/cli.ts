@@ -14,8 +14,10 @@ export function registerGatewayCommands(program: Command): void {
     .option('--profiles <dir>', 'extra de-identification profiles, validated at start')
     .option('--lease-seconds <n>', 'delivery lease before an unacknowledged transfer is re-delivered', '30')
     .option('--retention-days <n>', 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', '7')
+    .option('--intake <file>', 'intake configuration: resident-ID systems, mappings of hospitals’ own extensions onto the standard amounts (docs/spec/v1/input-profile.md); checked before the gateway starts')
     .option('--max-submissions <n>', 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', '64')
     .action(async (opts: Record<string, string | undefined>) => {
+      const intake = opts.intake ? (await import('../profile/intake.js')).loadIntakeConfig(opts.intake) : undefined;
       const { startGateway } = await import('./server.js');
       const running = await startGateway({
         gatewayDir: opts.data!,
@@ -28,6 +30,7 @@ export function registerGatewayCommands(program: Command): void {
           leaseMs: Number(opts.leaseSeconds) * 1000,
           retentionMs: Number(opts.retentionDays) * 24 * 3600 * 1000,
           maxSubmissionsInFlight: Number(opts.maxSubmissions),
+          ...(intake && { intake }),
         },
       });
       process.stderr.write(`hdx gateway listening on port ${running.port}\n`);

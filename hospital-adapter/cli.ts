@@ -83,6 +83,31 @@ export function registerHospitalCommands(program: Command): void {
       }
     });
 
+  hospital
+    .command('validate')
+    .description('check FHIR R4 discharge bundles (files, or folders of *.json) against the exchange profile, as the gateway will; no gateway needed')
+    .argument('<paths...>')
+    .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
+    .option('--intake <file>', 'the exchange operator’s intake configuration (resident-ID systems, mappings of this hospital’s extensions)')
+    .option('--hospital <id>', 'this hospital’s party id, for mappings that name hospitals')
+    .option('--json', 'one JSON object per file')
+    .action(async (paths: string[], opts: { purpose: string; intake?: string; hospital?: string; json?: boolean }) => {
+      const { validateFiles } = await import('./validate-local.js');
+      const reports = validateFiles(bundleFiles(paths), {
+        purpose: opts.purpose,
+        ...(opts.intake !== undefined && { intakePath: opts.intake }),
+        ...(opts.hospital !== undefined && { hospitalId: opts.hospital }),
+      });
+      for (const r of reports) {
+        if (opts.json) process.stdout.write(`${JSON.stringify({ file: r.file, ok: r.problems.length === 0, problems: r.problems, mapped: r.mapped })}\n`);
+        else if (r.problems.length === 0) process.stdout.write(`✓ ${r.file}${r.mapped.length > 0 ? `  (mapped: ${r.mapped.join(', ')})` : ''}\n`);
+        else for (const p of r.problems) process.stdout.write(`✗ ${r.file}  ${p.path} ${p.expected}\n`);
+      }
+      const failed = reports.filter((r) => r.problems.length > 0).length;
+      if (!opts.json) process.stdout.write(`${reports.length - failed}/${reports.length} valid for ${opts.purpose}\n`);
+      if (failed > 0) process.exitCode = 1;
+    });
+
   const consent = hospital.command('consent').description('record or revoke a patient’s consent');
   consent
     .command('grant')

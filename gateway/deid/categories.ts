@@ -21,6 +21,7 @@ const CATEGORY_OF: Readonly<Record<string, DataCategory>> = {
   ChargeItem: 'charges',
   Invoice: 'charges',
   Claim: 'charges',
+  ExplanationOfBenefit: 'charges',
   Coverage: 'charges',
   Account: 'charges',
   DocumentReference: 'notes',

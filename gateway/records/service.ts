@@ -57,7 +57,12 @@ async function admitted(
   bundleDigest: string,
   requestDigest: string,
 ): Promise<SubmitResult> {
-  const record = validateBundle(request.bundle, gw.settings.maxBundleBytes);
+  const record = validateBundle(request.bundle, {
+    maxBytes: gw.settings.maxBundleBytes,
+    purpose,
+    intake: gw.settings.intake,
+    hospitalId: ctx.party.id,
+  });
   await verifyHospitalSignature(gw, ctx, request, bundleDigest, purpose);
   const patientKey = patientKeyOf(gw.secrets, record.residentId, 'Patient.identifier (resident ID)');
   const covering = coveringConsents(gw, {
@@ -105,8 +110,9 @@ async function admitted(
 
   const submissionId = newId('sub');
   const now = gw.clock();
-  // The submitted bytes themselves (validated above) go to the seal workers; no second serialisation.
-  const bundle = request.bundle;
+  // The submitted bytes themselves (validated above) go to the seal workers, re-serialised only when an
+  // intake mapping filled in an amount.
+  const bundle = record.bundleBytes;
   const sealed = await Promise.all(
     recipients.map(async ({ row, insurer }) => {
       const consent = viewOf(gw, row);

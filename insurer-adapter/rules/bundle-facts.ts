@@ -5,9 +5,12 @@
  *
  * Shapes read (FHIR R4): Encounter.class/period/diagnosis (rank 1 = principal), Condition.code (ICD-10),
  * ChargeItem.code (charge category) and priceOverride (the line total), Invoice.totalGross, the 医保
- * Coverage's `social-insurance-paid` extension, the commercial Coverage's period.
+ * adjudication (ExplanationOfBenefit.total, profile v1; docs/spec/v1/input-profile.md) or, in transfers
+ * made before it, the 医保 Coverage's `social-insurance-paid` extension, and the commercial Coverage's period.
  */
 import { fenOfDecimal } from '../../keys/formats/money.js';
+import { stayAmounts } from '../../profile/amounts.js';
+import { ICD10_SYSTEMS } from '../../profile/validate.js';
 
 export const ICD10_SYSTEM = 'http://hl7.org/fhir/sid/icd-10';
 export const CHARGE_CATEGORY_SYSTEM = 'https://hdx.local/fhir/CodeSystem/charge-category';
@@ -60,10 +63,11 @@ function resources(bundle: unknown): Array<{ fullUrl?: string; resource: Json }>
   );
 }
 
-function codeIn(concept: unknown, system: string): string | undefined {
+function codeIn(concept: unknown, system: string | readonly string[]): string | undefined {
   if (!isObject(concept)) return undefined;
+  const systems = typeof system === 'string' ? [system] : system;
   for (const coding of arrayOf(concept['coding'])) {
-    if (isObject(coding) && coding['system'] === system && typeof coding['code'] === 'string') return coding['code'];
+    if (isObject(coding) && systems.includes(coding['system'] as string) && typeof coding['code'] === 'string') return coding['code'];
   }
   return undefined;
 }
@@ -94,11 +98,11 @@ export function readFacts(bundle: unknown): ClaimFacts {
   }
 
   for (const c of conditions) {
-    const code = codeIn(c.resource['code'], ICD10_SYSTEM);
+    const code = codeIn(c.resource['code'], ICD10_SYSTEMS);
     if (code) facts.diagnoses.push(code);
   }
   const principal = principalCondition(encounter, conditions) ?? conditions[0];
-  const principalCode = principal && codeIn(principal.resource['code'], ICD10_SYSTEM);
+  const principalCode = principal && codeIn(principal.resource['code'], ICD10_SYSTEMS);
   if (principalCode) facts.principalDiagnosis = principalCode;
 
   for (const { resource } of ofType('ChargeItem')) {
@@ -107,15 +111,16 @@ export function readFacts(bundle: unknown): ClaimFacts {
     const category = codeIn(resource['code'], CHARGE_CATEGORY_SYSTEM);
     facts.charges.push({ id: resource['id'], fen, ...(category && { category }) });
   }
-  const invoice = ofType('Invoice')[0]?.resource;
-  const totalFen = invoice ? moneyFen(invoice['totalGross']) : undefined;
-  if (totalFen !== undefined) facts.totalFen = totalFen;
+  // The Invoice's total, else the 医保 EOB's submitted amount; the 医保 share from the EOB.
+  const amounts = stayAmounts(bundle);
+  if (amounts.totalCharges !== undefined) facts.totalFen = amounts.totalCharges;
+  if (amounts.socialInsurancePaid !== undefined) facts.socialInsurancePaidFen = amounts.socialInsurancePaid;
 
   for (const { resource } of ofType('Coverage')) {
     const type = codeIn(resource['type'], COVERAGE_TYPE_SYSTEM);
     if (type === 'social-medical-insurance') {
       for (const ext of arrayOf(resource['extension'])) {
-        if (isObject(ext) && ext['url'] === SOCIAL_INSURANCE_PAID_URL) {
+        if (isObject(ext) && ext['url'] === SOCIAL_INSURANCE_PAID_URL && facts.socialInsurancePaidFen === undefined) {
           const fen = moneyFen(ext['valueMoney']);
           if (fen !== undefined) facts.socialInsurancePaidFen = fen;
         }
