@@ -24,7 +24,7 @@ const WORKERS = {
   'wal-checkpoint-worker': 'gateway/storage/wal-checkpoint-worker.mjs',
 };
 /** Files read at run time beside the module that reads them. */
-const ASSETS = { profiles: 'gateway/deid/profiles' };
+const ASSETS = { profiles: 'gateway/deid/profiles', schema: 'profile/schema' };
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
