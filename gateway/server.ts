@@ -14,6 +14,7 @@ import { publicJwkOf } from '../keys/jose-keys.js';
 import { createNoteSigner, formatVerifierKey } from '../keys/transparency/index.js';
 import { AuditServiceService } from '../proto/gen/hdx/v1/audit.js';
 import { ConsentServiceService } from '../proto/gen/hdx/v1/consent.js';
+import { withMillisecondCheck } from './transport/time-precision.js';
 import { DeliveryServiceService } from '../proto/gen/hdx/v1/delivery.js';
 import { DirectoryServiceService } from '../proto/gen/hdx/v1/directory.js';
 import { RecordServiceService } from '../proto/gen/hdx/v1/records.js';
@@ -105,7 +106,7 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
     'grpc.max_receive_message_length': gw.settings.maxBundleBytes + 64 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(ConsentServiceService, consentHandlers(gw, rt));
+  server.addService(withMillisecondCheck(ConsentServiceService), consentHandlers(gw, rt));
   server.addService(RecordServiceService, recordHandlers(gw, rt));
   server.addService(DeliveryServiceService, deliveryHandlers(gw, rt));
   server.addService(DirectoryServiceService, directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));

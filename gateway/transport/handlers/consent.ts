@@ -2,11 +2,13 @@ import type { ConsentServiceServer } from '../../../proto/gen/hdx/v1/consent.js'
 import type { Gateway } from '../../app.js';
 import { getConsent, grantConsent, listConsents, revokeConsent } from '../../consent/service.js';
 import { consentOut, termsIn } from '../mapping.js';
+import { requireMillisecondTimes } from '../time-precision.js';
 import { unary, type Runtime } from '../wrap.js';
 
 export function consentHandlers(gw: Gateway, rt: Runtime): ConsentServiceServer {
   return {
     grantConsent: unary(rt, 'GrantConsent', async (ctx, req) => {
+      requireMillisecondTimes(req);
       const result = await grantConsent(gw, ctx, {
         idempotencyKey: req.idempotencyKey,
         patientNationalId: req.patientNationalId,
