@@ -9,7 +9,7 @@ import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 import { AMOUNT_CATEGORY, adjudicationOf, entriesOf, fenOfMoney, type AmountElement, type StayAmounts } from './amounts.js';
 import { DEFAULT_RESIDENT_ID_RULE, type ResidentIdRule } from './resident-id.js';
-import { compileSchema, readSchema, schemaProblems } from './schemas.js';
+import { compileSchema, readSchema } from './schemas.js';
 import { arrayOf, isObject, problemLine, type BundleEntry, type Json, type Problem } from './types.js';
 
 /** The extension hdx's own bundles used for the 医保 share before profile v1; mapped for every hospital. */
@@ -43,7 +43,7 @@ const validateIntake = compileSchema(readSchema('intake.schema.json'));
 
 /** Checks a parsed configuration; throws IntakeConfigError naming every problem. */
 export function parseIntakeConfig(value: unknown, source = 'intake configuration'): IntakeConfig {
-  const problems = schemaProblems(validateIntake, value, 'intake');
+  const problems = validateIntake(value, 'intake');
   const raw = value as { residentId?: ResidentIdRule; mappings?: AmountMapping[] };
   raw.mappings?.forEach((m, i) => {
     if (!isObject(m)) return;

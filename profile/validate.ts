@@ -7,7 +7,7 @@
 import { AMOUNT_PATH, entriesOf, stayAmounts, type AmountElement, type StayAmounts } from './amounts.js';
 import { applyMappings, DEFAULT_INTAKE, type IntakeConfig } from './intake.js';
 import { residentIdOf } from './resident-id.js';
-import { compileSchema, readSchema, schemaProblems } from './schemas.js';
+import { compileSchema, readSchema } from './schemas.js';
 import { arrayOf, isObject, type BundleEntry, type Json, type ProfilePurpose, type Problem } from './types.js';
 
 export const PROFILE_ID = 'hdx-discharge/v1';
@@ -52,7 +52,7 @@ export function validateDischargeBundle(bundle: unknown, options: ValidationOpti
   if (!isObject(bundle) || bundle['resourceType'] !== 'Bundle') {
     return { ...none, problems: [{ path: 'Bundle.resourceType', expected: 'must be "Bundle"' }] };
   }
-  const problems = schemaProblems(validateStructure, bundle, 'Bundle');
+  const problems = validateStructure(bundle, 'Bundle');
   const entries = entriesOf(bundle);
   const patients = located(entries, 'Patient');
   const encounters = located(entries, 'Encounter');

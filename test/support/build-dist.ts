@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { lockFolder } from '../../cli/runtime/folder-lock.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SOURCES = ['cli', 'compliance', 'demo', 'gateway', 'hospital-adapter', 'insurer-adapter', 'keys', 'proto', 'synthetic', 'scripts'];
+const SOURCES = ['cli', 'compliance', 'demo', 'gateway', 'hospital-adapter', 'insurer-adapter', 'keys', 'profile', 'proto', 'synthetic', 'scripts'];
 
 export function setup(): void {
   const lock = lockFolder(ROOT, 'vitest global setup (build dist/)', { waitMs: 600_000 });
