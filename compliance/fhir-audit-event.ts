@@ -335,7 +335,7 @@ class Mapper {
         break;
       }
       case 'consent.revoke': {
-        // Either side may revoke; roles come from the registry when the officer supplied it.
+        // Hospitals revoke (docs/decisions.md); older logs may name an insurer. Roles come from the registry when the officer supplied it.
         const actorRole = this.roleOf(e.actor);
         agents.push(client(e.actor, actorRole));
         for (const id of [e.actor, ...e.parties]) {
