@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
-import { bundleFiles, PURPOSE_BY_NAME, submitFiles } from './submit.js';
+import { bundleFiles, PURPOSE_BY_NAME, submitFiles, submitFilesStreamed } from './submit.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
@@ -58,14 +58,18 @@ export function registerHospitalCommands(program: Command): void {
     .requiredOption(...identityOption)
     .option(...gatewayOption)
     .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
-    .option('--concurrency <n>', 'submissions in flight', '8')
+    .option('--concurrency <n>', 'submissions in flight (unanswered records on the stream for several files)', '8')
     .option('--json', 'one JSON object per file, then a summary')
     .action(async (paths: string[], opts: { identity: string; gateway?: string; purpose: string; concurrency: string; json?: boolean }) => {
       const session = await openHospitalSession(opts.identity, opts.gateway);
       try {
-        const outcomes = await submitFiles(session, bundleFiles(paths), {
+        const files = bundleFiles(paths);
+        // One file: SubmitRecord. Several (a folder, a backlog): one SubmitRecords stream.
+        const submit = files.length > 1 ? submitFilesStreamed : submitFiles;
+        const outcomes = await submit(session, files, {
           purpose: opts.purpose,
           concurrency: Number(opts.concurrency),
+          window: Math.max(Number(opts.concurrency), 32),
           onOutcome: (o) => {
             if (opts.json) process.stdout.write(`${JSON.stringify(o.ok ? { file: o.file, ok: true, ...o.response } : o)}\n`);
             else if (o.ok) {

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { bundleDigestOf, signSubmission } from '../keys/formats/submission.js';
 import { Purpose } from '../proto/gen/hdx/v1/common.js';
-import type { SubmitRecordResponse } from '../proto/gen/hdx/v1/records.js';
+import type { SubmitRecordRequest, SubmitRecordResponse, SubmitRecordsResponse } from '../proto/gen/hdx/v1/records.js';
+import { status } from '@grpc/grpc-js';
 import { retryUnavailable, unaryCall, type RetryOptions } from '../proto/connect.js';
 import { describeError, statusName } from '../proto/errors.js';
 import type { HospitalSession } from './session.js';
@@ -51,6 +52,16 @@ export async function submitBundle(
   /** While the gateway answers UNAVAILABLE (at capacity, restarting), retry with backoff this long. */
   retry: RetryOptions = {},
 ): Promise<SubmitRecordResponse> {
+  const request = await submissionRequest(session, bytes, purposeName);
+  return retryUnavailable(() => unaryCall(session.clients.records, session.clients.records.submitRecord, request), retry);
+}
+
+/** The signed request for one bundle: the same for `SubmitRecord` and each item of `SubmitRecords`. */
+export async function submissionRequest(
+  session: HospitalSession,
+  bytes: Uint8Array,
+  purposeName: keyof typeof PURPOSE_BY_NAME,
+): Promise<SubmitRecordRequest> {
   const idempotencyKey = idempotencyKeyOf(bytes);
   const signature = await signSubmission(
     {
@@ -67,7 +78,7 @@ export async function submitBundle(
     purpose: PURPOSE_BY_NAME[purposeName] ?? Purpose.PURPOSE_UNSPECIFIED,
     signature,
   };
-  return retryUnavailable(() => unaryCall(session.clients.records, session.clients.records.submitRecord, request), retry);
+  return request;
 }
 
 /** Expands files and folders (their *.json files, sorted) into a list of bundle files. */
@@ -108,5 +119,87 @@ export async function submitFiles(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
+  return outcomes;
+}
+
+/** Items answered UNAVAILABLE (gateway at capacity) are sent again this many times, after its pushback. */
+const STREAM_ITEM_RETRIES = 8;
+const MIN_PUSHBACK_MS = 50;
+
+/**
+ * Submits many bundles over one `SubmitRecords` stream, at most `window` unanswered at a time. Each
+ * outcome is what `submitBundle` would give for that file (the gateway runs the single-record path per
+ * item); an item refused as UNAVAILABLE is sent again after the gateway's pushback. If the stream itself
+ * fails, every file not yet answered gets that status (a rerun is safe: idempotency keys).
+ */
+export async function submitFilesStreamed(
+  session: HospitalSession,
+  files: string[],
+  options: { purpose?: string; window?: number; concurrency?: number; onOutcome?: (o: SubmitOutcome) => void } = {},
+): Promise<SubmitOutcome[]> {
+  const purpose = options.purpose ?? 'DIRECT_SETTLEMENT';
+  if (!(purpose in PURPOSE_BY_NAME)) throw new Error(`unknown purpose; use one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`);
+  const outcomes: SubmitOutcome[] = new Array(files.length);
+  if (files.length === 0) return outcomes;
+  const window = Math.max(1, options.window ?? 64);
+  const call = session.clients.records.submitRecords();
+  const requests = new Map<number, SubmitRecordRequest>();
+  const attempts = new Map<number, number>();
+  let next = 0;
+  let answered = 0;
+  let unanswered = 0;
+  const settle = (index: number, outcome: SubmitOutcome) => {
+    if (outcomes[index]) return;
+    outcomes[index] = outcome;
+    requests.delete(index);
+    answered += 1;
+    unanswered -= 1;
+    options.onOutcome?.(outcome);
+  };
+  const sendMore = async () => {
+    while (unanswered < window && next < files.length) {
+      const index = next++;
+      unanswered += 1;
+      const request = await submissionRequest(session, readFileSync(files[index]!), purpose);
+      requests.set(index, request);
+      call.write({ sequence: index, record: request });
+    }
+    if (answered === files.length) call.end();
+  };
+  await new Promise<void>((resolve) => {
+    const fail = (error: unknown) => {
+      for (let i = 0; i < files.length; i++) {
+        if (!outcomes[i]) {
+          if (i >= next) unanswered += 1;
+          settle(i, { file: files[i]!, ok: false, status: statusName(error) ?? 'ERROR', message: describeError(error) });
+        }
+      }
+      resolve();
+    };
+    call.on('data', (response: SubmitRecordsResponse) => {
+      const index = response.sequence;
+      const file = files[index];
+      if (file === undefined || outcomes[index]) return;
+      if (response.accepted) settle(index, { file, ok: true, response: response.accepted });
+      else {
+        const refused = response.refused ?? { code: status.UNKNOWN, message: 'no outcome', retryAfterMs: 0 };
+        const tries = attempts.get(index) ?? 0;
+        const request = requests.get(index);
+        if (refused.code === status.UNAVAILABLE && tries < STREAM_ITEM_RETRIES && request) {
+          attempts.set(index, tries + 1);
+          const wait = Math.max(MIN_PUSHBACK_MS, refused.retryAfterMs) * (1 + Math.random() * 0.2);
+          setTimeout(() => {
+            if (!call.writableEnded) call.write({ sequence: index, record: request });
+          }, wait);
+          return;
+        }
+        settle(index, { file, ok: false, status: status[refused.code] ?? String(refused.code), message: `${status[refused.code]}: ${refused.message}` });
+      }
+      sendMore().catch(fail);
+    });
+    call.on('error', fail);
+    call.on('end', () => (answered === files.length ? resolve() : fail(new Error('the gateway ended the stream early'))));
+    sendMore().catch(fail);
+  });
   return outcomes;
 }

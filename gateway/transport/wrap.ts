@@ -5,7 +5,9 @@
 import {
   Metadata,
   status,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
+  type ServerDuplexStream,
   type handleUnaryCall,
   type ServerWritableStream,
 } from '@grpc/grpc-js';
@@ -133,6 +135,79 @@ export function serverStream<Req, Res>(
         rt.closing?.removeEventListener('abort', onClosing);
         logOutcome(rt, method, ctx, started, error);
         const wire = toWireError(error);
+        call.emit('error', { code: wire.code, details: wire.details });
+      },
+    );
+  };
+}
+
+/**
+ * A bidirectional stream of items (`SubmitRecords`): `fn` reads the requests and sends responses. The
+ * caller is checked again before each request is handed to `fn` (as `serverStream` does before each
+ * response), so a party removed or a certificate expired mid-stream ends the stream with that refusal.
+ */
+export function bidiStream<Req, Res>(
+  rt: Runtime,
+  method: string,
+  fn: (ctx: CallContext, requests: AsyncIterable<Req>, send: (message: Res) => Promise<void>) => Promise<void>,
+): handleBidiStreamingCall<Req, Res> {
+  return (call: ServerDuplexStream<Req, Res>) => {
+    const started = performance.now();
+    const clock = rt.clock ?? Date.now;
+    let ctx: CallContext | undefined;
+    let stopWatching: (() => void) | undefined;
+    let refused: unknown;
+    const onClosing = () => {
+      refused ??= new Unavailable('the gateway is shutting down; submit the rest shortly');
+    };
+    rt.closing?.addEventListener('abort', onClosing, { once: true });
+    (async () => {
+      const peer = peerCertificate(call);
+      const current = contextOf(peer, rt.parties, clock());
+      ctx = current;
+      const check = () => {
+        try {
+          recheckCaller(peer, rt.parties, current, clock());
+        } catch (error) {
+          refused ??= error;
+        }
+        if (refused) throw refused;
+      };
+      // A reload that drops the party refuses the next request and every response not yet sent.
+      stopWatching = rt.parties.onReload?.(() => {
+        try {
+          check();
+        } catch {
+          // kept in `refused`
+        }
+      });
+      async function* requests(): AsyncGenerator<Req> {
+        // Not `for await (… of call)`: its end would destroy the duplex, responses and status included.
+        for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>) {
+          check();
+          yield request;
+        }
+      }
+      const send = async (message: Res) => {
+        check();
+        if (call.destroyed || call.writableEnded) return;
+        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+      };
+      await fn(current, requests(), send);
+      if (refused) throw refused;
+    })().then(
+      () => {
+        stopWatching?.();
+        rt.closing?.removeEventListener('abort', onClosing);
+        logOutcome(rt, method, ctx, started);
+        call.end();
+      },
+      (error: unknown) => {
+        stopWatching?.();
+        rt.closing?.removeEventListener('abort', onClosing);
+        const reason = refused ?? error;
+        logOutcome(rt, method, ctx, started, reason);
+        const wire = toWireError(reason);
         call.emit('error', { code: wire.code, details: wire.details });
       },
     );

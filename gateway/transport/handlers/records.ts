@@ -3,7 +3,9 @@ import type { Gateway } from '../../app.js';
 import { getSubmission, submitRecord } from '../../records/service.js';
 import type { TransferState as DomainState } from '../../storage/transfers.js';
 import { purposeIn } from '../mapping.js';
-import { unary, type Runtime } from '../wrap.js';
+import { submitRecords } from '../../records/stream.js';
+import { toWireError } from '../status.js';
+import { bidiStream, unary, type Runtime } from '../wrap.js';
 
 const STATE_OUT: Record<DomainState, TransferState> = {
   pending: TransferState.TRANSFER_STATE_PENDING,
@@ -25,6 +27,29 @@ export function recordHandlers(gw: Gateway, rt: Runtime): RecordServiceServer {
         signature: req.signature,
       });
       return result;
+    }),
+    submitRecords: bidiStream(rt, 'SubmitRecords', async (ctx, requests, send) => {
+      async function* records() {
+        for await (const req of requests) {
+          const r = req.record;
+          yield {
+            sequence: req.sequence,
+            request: { idempotencyKey: r?.idempotencyKey ?? '', bundle: r?.bundle ?? new Uint8Array(), purpose: purposeIn(r?.purpose ?? 0), signature: r?.signature ?? '' },
+          };
+        }
+      }
+      await submitRecords(gw, ctx, records(), (outcome) => {
+        if ('result' in outcome) return send({ sequence: outcome.sequence, accepted: outcome.result });
+        const wire = toWireError(outcome.error);
+        if (wire.internal) {
+          const err = outcome.error as { name?: string; stack?: string };
+          rt.logger.error({ method: 'SubmitRecords', party: ctx.party.id, error: err?.name, frames: err?.stack?.split('\n').slice(1, 6).join('\n') }, 'item failed');
+        }
+        return send({
+          sequence: outcome.sequence,
+          refused: { code: wire.code, message: wire.details, retryAfterMs: wire.retryAfterMs ?? 0 },
+        });
+      });
     }),
     getSubmission: unary(rt, 'GetSubmission', (ctx, req) => {
       const s = getSubmission(gw, ctx, req.submissionId);

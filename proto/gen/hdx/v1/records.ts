@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -19,7 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
-import { Purpose, purposeFromJSON, purposeToJSON } from "./common.js";
+import { ItemStatus, Purpose, purposeFromJSON, purposeToJSON } from "./common.js";
 
 export const protobufPackage = "hdx.v1";
 
@@ -94,6 +96,18 @@ export interface SubmitRecordRequest {
   purpose: Purpose;
   /** The hospital's JWS over the bundle digest (typ hdx-submission+jwt), kept as evidence. */
   signature: string;
+}
+
+export interface SubmitRecordsRequest {
+  /** Chosen by the client, echoed in the response (responses come in completion order). */
+  sequence: number;
+  record: SubmitRecordRequest | undefined;
+}
+
+export interface SubmitRecordsResponse {
+  sequence: number;
+  accepted?: SubmitRecordResponse | undefined;
+  refused?: ItemStatus | undefined;
 }
 
 export interface TransferSummary {
@@ -249,6 +263,198 @@ export const SubmitRecordRequest: MessageFns<SubmitRecordRequest> = {
     message.bundle = object.bundle ?? Buffer.alloc(0);
     message.purpose = object.purpose ?? 0;
     message.signature = object.signature ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitRecordsRequest(): SubmitRecordsRequest {
+  return { sequence: 0, record: undefined };
+}
+
+export const SubmitRecordsRequest: MessageFns<SubmitRecordsRequest> = {
+  encode(message: SubmitRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint32(message.sequence);
+    }
+    if (message.record !== undefined) {
+      SubmitRecordRequest.encode(message.record, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.record = SubmitRecordRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitRecordsRequest {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      record: isSet(object.record) ? SubmitRecordRequest.fromJSON(object.record) : undefined,
+    };
+  },
+
+  toJSON(message: SubmitRecordsRequest): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.record !== undefined) {
+      obj.record = SubmitRecordRequest.toJSON(message.record);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitRecordsRequest>): SubmitRecordsRequest {
+    return SubmitRecordsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitRecordsRequest>): SubmitRecordsRequest {
+    const message = createBaseSubmitRecordsRequest();
+    message.sequence = object.sequence ?? 0;
+    message.record = (object.record !== undefined && object.record !== null)
+      ? SubmitRecordRequest.fromPartial(object.record)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubmitRecordsResponse(): SubmitRecordsResponse {
+  return { sequence: 0, accepted: undefined, refused: undefined };
+}
+
+export const SubmitRecordsResponse: MessageFns<SubmitRecordsResponse> = {
+  encode(message: SubmitRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint32(message.sequence);
+    }
+    if (message.accepted !== undefined) {
+      SubmitRecordResponse.encode(message.accepted, writer.uint32(18).fork()).join();
+    }
+    if (message.refused !== undefined) {
+      ItemStatus.encode(message.refused, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accepted = SubmitRecordResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refused = ItemStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitRecordsResponse {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      accepted: isSet(object.accepted) ? SubmitRecordResponse.fromJSON(object.accepted) : undefined,
+      refused: isSet(object.refused) ? ItemStatus.fromJSON(object.refused) : undefined,
+    };
+  },
+
+  toJSON(message: SubmitRecordsResponse): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.accepted !== undefined) {
+      obj.accepted = SubmitRecordResponse.toJSON(message.accepted);
+    }
+    if (message.refused !== undefined) {
+      obj.refused = ItemStatus.toJSON(message.refused);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitRecordsResponse>): SubmitRecordsResponse {
+    return SubmitRecordsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitRecordsResponse>): SubmitRecordsResponse {
+    const message = createBaseSubmitRecordsResponse();
+    message.sequence = object.sequence ?? 0;
+    message.accepted = (object.accepted !== undefined && object.accepted !== null)
+      ? SubmitRecordResponse.fromPartial(object.accepted)
+      : undefined;
+    message.refused = (object.refused !== undefined && object.refused !== null)
+      ? ItemStatus.fromPartial(object.refused)
+      : undefined;
     return message;
   },
 };
@@ -886,6 +1092,21 @@ export const RecordServiceService = {
       Buffer.from(SubmitRecordResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitRecordResponse => SubmitRecordResponse.decode(value),
   },
+  /**
+   * Many records over one stream (a backlog, a backfill): each request gets one response with its
+   * sequence, in completion order. Each record is handled exactly as SubmitRecord would handle it; a
+   * refused record is answered with its status and the stream goes on.
+   */
+  submitRecords: {
+    path: "/hdx.v1.RecordService/SubmitRecords" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: SubmitRecordsRequest): Buffer => Buffer.from(SubmitRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitRecordsRequest => SubmitRecordsRequest.decode(value),
+    responseSerialize: (value: SubmitRecordsResponse): Buffer =>
+      Buffer.from(SubmitRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitRecordsResponse => SubmitRecordsResponse.decode(value),
+  },
   getSubmission: {
     path: "/hdx.v1.RecordService/GetSubmission" as const,
     requestStream: false as const,
@@ -900,6 +1121,12 @@ export const RecordServiceService = {
 
 export interface RecordServiceServer extends UntypedServiceImplementation {
   submitRecord: handleUnaryCall<SubmitRecordRequest, SubmitRecordResponse>;
+  /**
+   * Many records over one stream (a backlog, a backfill): each request gets one response with its
+   * sequence, in completion order. Each record is handled exactly as SubmitRecord would handle it; a
+   * refused record is answered with its status and the stream goes on.
+   */
+  submitRecords: handleBidiStreamingCall<SubmitRecordsRequest, SubmitRecordsResponse>;
   getSubmission: handleUnaryCall<GetSubmissionRequest, GetSubmissionResponse>;
 }
 
@@ -919,6 +1146,17 @@ export interface RecordServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SubmitRecordResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Many records over one stream (a backlog, a backfill): each request gets one response with its
+   * sequence, in completion order. Each record is handled exactly as SubmitRecord would handle it; a
+   * refused record is answered with its status and the stream goes on.
+   */
+  submitRecords(): ClientDuplexStream<SubmitRecordsRequest, SubmitRecordsResponse>;
+  submitRecords(options: Partial<CallOptions>): ClientDuplexStream<SubmitRecordsRequest, SubmitRecordsResponse>;
+  submitRecords(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<SubmitRecordsRequest, SubmitRecordsResponse>;
   getSubmission(
     request: GetSubmissionRequest,
     callback: (error: ServiceError | null, response: GetSubmissionResponse) => void,
