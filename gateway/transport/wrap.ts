@@ -110,8 +110,15 @@ export function serverStream<Req, Res>(
           return false;
         }
       };
-      // A registry reload ends the streams of parties it no longer allows, even while they wait.
-      stopWatching = rt.parties.onReload?.(() => void stillAllowed());
+      // A registry reload ends the streams of parties it no longer allows, even while they wait; so does
+      // the certificate's expiry (before the next message would have to be leased and then refused).
+      const stopReloads = rt.parties.onReload?.(() => void stillAllowed());
+      const expiry = setTimeout(() => void stillAllowed(), Math.min(Math.max(peer.notAfter - clock() + 1, 0), 2 ** 31 - 1));
+      expiry.unref();
+      stopWatching = () => {
+        stopReloads?.();
+        clearTimeout(expiry);
+      };
       const send = async (message: Res) => {
         // Checked for every message, not only the first: a stream outlives certificates and registry entries.
         if (!abort.signal.aborted) stillAllowed();

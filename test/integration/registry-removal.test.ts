@@ -5,6 +5,7 @@
  * is skipped and audited while the patient's other insurers still receive the record.
  */
 import { status, type ClientReadableStream } from '@grpc/grpc-js';
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
@@ -87,6 +88,25 @@ describe('a certificate that expires while its connection stays up', () => {
       await expectStatus(unaryCall(clients.directory, clients.directory.getJwks, {}), status.UNAUTHENTICATED, /certificate has expired/);
       await submit(r);
       await waitFor(() => pulling.ended !== undefined || pulling.messages.length > 0);
+      expect(pulling.messages).toEqual([]);
+      expect(pulling.ended?.code).toBe(status.UNAUTHENTICATED);
+      expect(pulling.ended?.details).toMatch(/certificate has expired/);
+    } finally {
+      clockOffset = 0;
+      clients.close();
+    }
+  });
+
+  it('ends an idle follow stream when its certificate expires', async () => {
+    const cert = issueTestCertificate(ex, partyUri(ex.summary.trustDomain, 'insurer', 'pingan-health'), { validDays: 1 });
+    const notAfter = Date.parse(new X509Certificate(cert.certPem).validTo);
+    const clients = connectWith(ex, gw, cert);
+    try {
+      await unaryCall(clients.directory, clients.directory.getJwks, {});
+      // Shortly before notAfter on the gateway's clock: the stream opens, waits, and is ended by the expiry.
+      clockOffset = notAfter - Date.now() - 3_000;
+      const pulling = watch(clients.delivery.pullTransfers({ maxTransfers: 0, leaseSeconds: 0, follow: true }) as ClientReadableStream<PullTransfersResponse>);
+      await waitFor(() => pulling.ended !== undefined, 20_000);
       expect(pulling.messages).toEqual([]);
       expect(pulling.ended?.code).toBe(status.UNAUTHENTICATED);
       expect(pulling.ended?.details).toMatch(/certificate has expired/);
