@@ -7,6 +7,7 @@ import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
 import { bundleFiles, PURPOSE_BY_NAME, submitFiles, submitFilesStreamed } from './submit.js';
+import { registerWatchCommand } from './watch/cli.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
@@ -19,6 +20,7 @@ function startOfChinaDay(now: Date): Date {
 
 export function registerHospitalCommands(program: Command): void {
   const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents, receive decisions');
+  registerWatchCommand(hospital);
 
   hospital
     .command('decisions')
