@@ -32,6 +32,7 @@ import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
 import { openDatabase } from './storage/db.js';
 import { startWalCheckpointer } from './storage/wal-checkpointer.js';
+import { safeDecoding } from './transport/decoding.js';
 import { auditHandlers } from './transport/handlers/audit.js';
 import { consentHandlers } from './transport/handlers/consent.js';
 import { deliveryHandlers } from './transport/handlers/delivery.js';
@@ -106,12 +107,12 @@ export async function startGateway(options: GatewayServerOptions): Promise<Runni
     'grpc.max_receive_message_length': gw.settings.maxBundleBytes + 64 * 1024,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(withMillisecondCheck(ConsentServiceService), consentHandlers(gw, rt));
-  server.addService(RecordServiceService, recordHandlers(gw, rt));
-  server.addService(DeliveryServiceService, deliveryHandlers(gw, rt));
-  server.addService(DirectoryServiceService, directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));
-  server.addService(SettlementServiceService, settlementHandlers(gw, rt));
-  server.addService(AuditServiceService, auditHandlers(audit, rt, (ctx, id) => buildEvidence(gw, audit, ctx, id, logVerifierKey)));
+  server.addService(safeDecoding(withMillisecondCheck(ConsentServiceService)), consentHandlers(gw, rt));
+  server.addService(safeDecoding(RecordServiceService), recordHandlers(gw, rt));
+  server.addService(safeDecoding(DeliveryServiceService), deliveryHandlers(gw, rt));
+  server.addService(safeDecoding(DirectoryServiceService), directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));
+  server.addService(safeDecoding(SettlementServiceService), settlementHandlers(gw, rt));
+  server.addService(safeDecoding(AuditServiceService), auditHandlers(audit, rt, (ctx, id) => buildEvidence(gw, audit, ctx, id, logVerifierKey)));
   const health = new HealthImplementation({ '': 'SERVING', 'hdx.v1.RecordService': 'SERVING' });
   health.addToServer(server);
 

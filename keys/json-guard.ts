@@ -46,3 +46,19 @@ export function instantAt(value: unknown, path: string, fail: Fail): { text: str
 export function isInstant(value: unknown): value is string {
   return typeof value === 'string' && ISO_INSTANT.test(value) && Number.isFinite(Date.parse(value));
 }
+
+/**
+ * Whether parsed JSON nests objects and arrays deeper than `max` levels. Iterative, so that a hostile
+ * document 100,000 levels deep is refused here instead of overflowing the stack of a recursive walk later.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<{ value: object; depth: number }> = [];
+  if (typeof value === 'object' && value !== null) stack.push({ value, depth: 1 });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (top.depth > max) return true;
+    for (const child of Array.isArray(top.value) ? top.value : Object.values(top.value)) {
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: top.depth + 1 });
+    }
+  }
+  return false;
+}

@@ -28,6 +28,14 @@ export interface QueryRequest {
 export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
   const queries = auditQueries(gw.db);
 
+  /** A time filter as epoch ms; a Timestamp outside the Date range is refused before the query is audited. */
+  function timeOf(value: Date | undefined, field: string): number | undefined {
+    if (value === undefined) return undefined;
+    const time = value.getTime();
+    if (!Number.isFinite(time)) throw new InvalidInput(`${field} is outside the range of representable times`);
+    return time;
+  }
+
   function assertSeq(value: number, field: string): void {
     if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInput(`${field} must be a non-negative integer`);
   }
@@ -36,11 +44,13 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
     /** Streams matching events to `send`, page by page; audits the query first. */
     async query(ctx: CallContext, request: QueryRequest, send: (row: AuditRow) => Promise<void>, signal: AbortSignal) {
       requireRole(ctx, 'regulator');
+      const since = timeOf(request.since, 'since');
+      const until = timeOf(request.until, 'until');
       const filter: AuditFilter = {
         afterSeq: request.afterSeq === undefined ? -1 : request.afterSeq,
         ...(request.untilSeq ? { untilSeq: request.untilSeq } : {}),
-        ...(request.since ? { since: request.since.getTime() } : {}),
-        ...(request.until ? { until: request.until.getTime() } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(until !== undefined ? { until } : {}),
         ...(request.partyId ? { partyId: request.partyId } : {}),
         ...(request.action ? { action: request.action } : {}),
         ...(request.consentId ? { consentId: request.consentId } : {}),

@@ -14,6 +14,7 @@ import type { JWK } from 'jose';
 import { Piscina } from 'piscina';
 import { createDeidentifier } from '../deid/index.js';
 import { runSealTask, type SealResult, type SealTask } from './seal-task.js';
+import { fromThread } from './thread-errors.js';
 import type { SealBatch, SealOutcome } from './worker.js';
 
 export interface Sealer {
@@ -83,7 +84,7 @@ function send(pool: Piscina, items: Queued[]): void {
       items.forEach((item, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) item.resolve({ ...outcome.result, payload: latin1(outcome.result.payload) });
-        else item.reject(outcome.error);
+        else item.reject(fromThread(outcome.error));
       }),
     (error: unknown) => items.forEach((item) => item.reject(error)),
   );

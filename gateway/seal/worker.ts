@@ -8,6 +8,7 @@ import type { JWK } from 'jose';
 import { Piscina } from 'piscina';
 import { createDeidentifier } from '../deid/index.js';
 import { runSealTask, type SealResult, type SealTask } from './seal-task.js';
+import { toThread } from './thread-errors.js';
 
 const { signingJwk, profilesDir } = workerData as { signingJwk: JWK; profilesDir?: string };
 const deidentifier = createDeidentifier(profilesDir ? { profilesDir } : {});
@@ -31,7 +32,8 @@ export default async function sealBatch(batch: SealBatch) {
       // A compact JWE is ASCII: latin1 is its bytes, one byte per character.
       outcomes.push({ ok: true, result: { ...result, payload: ownBuffer(Buffer.from(result.payload, 'latin1')) } });
     } catch (error) {
-      outcomes.push({ ok: false, error });
+      // A coded error goes back as data: a structured clone would lose its class and code.
+      outcomes.push({ ok: false, error: toThread(error) });
     }
   }
   const buffers = outcomes.flatMap((o) => (o.ok ? [o.result.payload.buffer as ArrayBuffer] : []));

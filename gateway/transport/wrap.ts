@@ -14,6 +14,7 @@ import {
 import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { Unavailable } from '../errors.js';
+import { requireDecoded } from './decoding.js';
 import { callContext, contextOf, peerCertificate, recheckCaller } from './identity.js';
 import { RETRY_PUSHBACK_METADATA } from '../../proto/connect.js';
 import { toWireError } from './status.js';
@@ -60,6 +61,7 @@ export function unary<Req, Res>(
     let ctx: CallContext | undefined;
     (async () => {
       ctx = callContext(call, rt.parties, (rt.clock ?? Date.now)());
+      requireDecoded(call.request);
       return fn(ctx, call.request);
     })().then(
       (response) => {
@@ -99,6 +101,7 @@ export function serverStream<Req, Res>(
       const peer = peerCertificate(call);
       const current = contextOf(peer, rt.parties, clock());
       ctx = current;
+      requireDecoded(call.request);
       /** False (and the stream ends with the reason) once the caller is no longer allowed. */
       const stillAllowed = (): boolean => {
         try {

@@ -55,7 +55,8 @@ export async function startTestGateway(ex: TestExchange, options: Partial<Gatewa
   const running = await startGateway({
     gatewayDir: ex.summary.gateway.dir,
     listen: '127.0.0.1:0',
-    sealWorkers: 0,
+    // One seal worker, as production runs them (errors must keep their class across threads).
+    sealWorkers: 1,
     logger: pino({ level: 'debug' }, sink),
     ...options,
   });
