@@ -1,43 +1,73 @@
-/** `hdx gateway serve`: runs the gateway until SIGINT/SIGTERM. */
+/**
+ * `hdx gateway serve`: runs the gateway as a service (cli/runtime/service.ts) until SIGINT/SIGTERM; its
+ * settings come from flags, HDX_GATEWAY_… variables or `--config` (cli/runtime/settings.ts).
+ * `hdx gateway backup|restore`: a consistent copy of the database while it serves, and putting one back.
+ */
 import type { Command } from 'commander';
+import { runService } from '../cli/runtime/service.js';
+import { addSettings, type Setting } from '../cli/runtime/settings.js';
+import { existingPath, folder, listenAddress, wholeNumber } from '../cli/runtime/values.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export const SERVE_SETTINGS = {
+  data: { flags: '--data <dir>', description: 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', env: 'HDX_GATEWAY_DIR', schema: existingPath('folder'), default: '.hdx-demo/exchange/gateway' },
+  dbDir: { flags: '--db-dir <dir>', description: 'keep gateway.db somewhere else', env: 'HDX_GATEWAY_DB_DIR', schema: folder },
+  registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', schema: existingPath('file') },
+  listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', schema: listenAddress },
+  sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', schema: wholeNumber('threads', 0, 256) },
+  profiles: { flags: '--profiles <dir>', description: 'extra de-identification profiles, validated at start', env: 'HDX_GATEWAY_PROFILES', schema: existingPath('folder') },
+  leaseSeconds: { flags: '--lease-seconds <n>', description: 'delivery lease before an unacknowledged transfer is re-delivered', env: 'HDX_GATEWAY_LEASE_SECONDS', schema: wholeNumber('seconds', 1), default: 30 },
+  retentionDays: { flags: '--retention-days <n>', description: 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', env: 'HDX_GATEWAY_RETENTION_DAYS', schema: wholeNumber('days', 1), default: 7 },
+  intake: { flags: '--intake <file>', description: 'intake configuration: resident-ID systems, mappings of hospitals’ own extensions onto the standard amounts (docs/spec/v1/input-profile.md); checked before the gateway starts', env: 'HDX_GATEWAY_INTAKE', schema: existingPath('file') },
+  maxSubmissions: { flags: '--max-submissions <n>', description: 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', env: 'HDX_GATEWAY_MAX_SUBMISSIONS', schema: wholeNumber('submissions', 1), default: 64 },
+} satisfies Record<string, Setting>;
+
+interface ServeOptions {
+  data: string;
+  dbDir?: string;
+  registry?: string;
+  listen?: string;
+  sealWorkers?: number;
+  profiles?: string;
+  intake?: string;
+  leaseSeconds: number;
+  retentionDays: number;
+  maxSubmissions: number;
+}
 
 export function registerGatewayCommands(program: Command): void {
   const gateway = program.command('gateway').description('run the exchange gateway');
-  gateway
-    .command('serve')
-    .description('serve the hdx.v1 gRPC services with mutual TLS')
-    .option('--data <dir>', 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', process.env.HDX_GATEWAY_DIR ?? '.hdx-demo/exchange/gateway')
-    .option('--db-dir <dir>', 'keep gateway.db somewhere else')
-    .option('--registry <file>', 'party registry (default: registry.json beside the gateway folder)')
-    .option('--listen <host:port>', 'listen address (default: from gateway.json)')
-    .option('--seal-workers <n>', 'worker threads for sealing (default: one per core; 0: in-process)')
-    .option('--profiles <dir>', 'extra de-identification profiles, validated at start')
-    .option('--lease-seconds <n>', 'delivery lease before an unacknowledged transfer is re-delivered', '30')
-    .option('--retention-days <n>', 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', '7')
-    .option('--intake <file>', 'intake configuration: resident-ID systems, mappings of hospitals’ own extensions onto the standard amounts (docs/spec/v1/input-profile.md); checked before the gateway starts')
-    .option('--max-submissions <n>', 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', '64')
-    .action(async (opts: Record<string, string | undefined>) => {
-      const intake = opts.intake ? (await import('../profile/intake.js')).loadIntakeConfig(opts.intake) : undefined;
-      const { startGateway } = await import('./server.js');
-      const running = await startGateway({
-        gatewayDir: opts.data!,
-        ...(opts.dbDir ? { dataDir: opts.dbDir } : {}),
-        ...(opts.registry ? { registryPath: opts.registry } : {}),
-        ...(opts.listen ? { listen: opts.listen } : {}),
-        ...(opts.sealWorkers !== undefined ? { sealWorkers: Number(opts.sealWorkers) } : {}),
-        ...(opts.profiles ? { profilesDir: opts.profiles } : {}),
-        settings: {
-          leaseMs: Number(opts.leaseSeconds) * 1000,
-          retentionMs: Number(opts.retentionDays) * 24 * 3600 * 1000,
-          maxSubmissionsInFlight: Number(opts.maxSubmissions),
-          ...(intake && { intake }),
-        },
-      });
-      process.stderr.write(`hdx gateway listening on port ${running.port}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await running.stop();
+  const serve = gateway.command('serve').description('serve the hdx.v1 gRPC services with mutual TLS (SIGTERM or SIGINT: finish calls in flight, stop, exit 0)');
+  addSettings(serve, SERVE_SETTINGS).action(async (opts: ServeOptions) => {
+    const intake = opts.intake ? (await import('../profile/intake.js')).loadIntakeConfig(opts.intake) : undefined;
+    // Loaded when the command runs: the server and its engines are most of hdx's start-up time otherwise.
+    const { startGateway } = await import('./server.js');
+    await runService({
+      name: 'hdx gateway serve',
+      async run({ signal, log }) {
+        const running = await startGateway({
+          gatewayDir: opts.data,
+          ...(opts.dbDir !== undefined && { dataDir: opts.dbDir }),
+          ...(opts.registry !== undefined && { registryPath: opts.registry }),
+          ...(opts.listen !== undefined && { listen: opts.listen }),
+          ...(opts.sealWorkers !== undefined && { sealWorkers: opts.sealWorkers }),
+          ...(opts.profiles !== undefined && { profilesDir: opts.profiles }),
+          settings: {
+            leaseMs: opts.leaseSeconds * 1000,
+            retentionMs: opts.retentionDays * DAY_MS,
+            maxSubmissionsInFlight: opts.maxSubmissions,
+            ...(intake && { intake }),
+          },
+        });
+        const started = Date.now();
+        const auditBefore = running.gateway.audit.size;
+        log(`hdx gateway listening on port ${running.port}`);
+        await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+        const auditAfter = running.gateway.audit.size;
+        await running.stop();
+        return `served ${Math.round((Date.now() - started) / 1000)} s; audit log ${auditBefore} → ${auditAfter} events`;
+      },
     });
+  });
 }

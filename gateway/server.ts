@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { lockFolder } from '../cli/runtime/folder-lock.js';
 import { loadGatewayIdentity } from '../keys/exchange/load.js';
 import { publicJwkOf } from '../keys/jose-keys.js';
 import { createNoteSigner, formatVerifierKey } from '../keys/transparency/index.js';
@@ -68,12 +69,27 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the gateway alone on its data folder: a second gateway on the same database is refused at start
+ * (FolderLockedError) instead of failing writes later; the lock ends with stop() or with the process.
+ */
 export async function startGateway(options: GatewayServerOptions): Promise<RunningGateway> {
+  const dataDir = options.dataDir ?? options.gatewayDir;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lock = lockFolder(dataDir, 'hdx gateway serve');
+  try {
+    const running = await serveGateway(options, dataDir);
+    return { ...running, stop: () => running.stop().finally(() => lock.release()) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function serveGateway(options: GatewayServerOptions, dataDir: string): Promise<RunningGateway> {
   const identity = loadGatewayIdentity(options.gatewayDir);
   const logger = options.logger ?? createLogger();
   const parties = new RegistryParties(options.registryPath ?? identity.registryPath);
-  const dataDir = options.dataDir ?? options.gatewayDir;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = openDatabase(join(dataDir, 'gateway.db'));
   const signingPublic = publicJwkOf(identity.signingKey);
   const sealer = createSealer({

@@ -3,6 +3,12 @@ import type { Command } from 'commander';
 import { describeError } from '../proto/errors.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
+import { runService } from '../cli/runtime/service.js';
+import { addSettings, type Setting } from '../cli/runtime/settings.js';
+import { folder } from '../cli/runtime/values.js';
+import { makeFolders } from './durable.js';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
@@ -18,40 +24,56 @@ function startOfChinaDay(now: Date): Date {
   return new Date(Math.floor((now.getTime() + eightHours) / 86_400_000) * 86_400_000 - eightHours);
 }
 
+const DECISIONS_SETTINGS = {
+  ...PARTY_SETTINGS,
+  out: { flags: '--out <dir>', description: 'where decisions, stay settlements and the resume cursor are kept (one process per folder)', env: 'HDX_DECISIONS_OUT', schema: folder, required: true },
+  follow: { flags: '--follow', description: 'keep waiting for new decisions, as a service', env: 'HDX_DECISIONS_FOLLOW', schema: z.boolean() },
+  json: { flags: '--json', description: 'one JSON object per decision', env: 'HDX_DECISIONS_JSON', schema: z.boolean() },
+} satisfies Record<string, Setting>;
+
+interface DecisionsOptions {
+  identity: string;
+  gateway?: string;
+  connectSeconds: number;
+  out: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
 export function registerHospitalCommands(program: Command): void {
   const hospital = program.command('hospital').description('hospital IT: submit discharge records and consents, receive decisions');
   registerWatchCommand(hospital);
 
-  hospital
+  const decisions = hospital
     .command('decisions')
-    .description('receive insurers’ settlement decisions, verify them, write them to --out for the HIS, print each stay’s settlement')
-    .requiredOption(...identityOption)
-    .option(...gatewayOption)
-    .requiredOption('--out <dir>', 'where decisions, stay settlements and the resume cursor are kept')
-    .option('--follow', 'keep waiting for new decisions (Ctrl-C to stop)')
-    .option('--json', 'one JSON object per decision')
-    .action(async (opts: { identity: string; gateway?: string; out: string; follow?: boolean; json?: boolean }) => {
-      const session = await openHospitalSession(opts.identity, opts.gateway);
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      try {
-        const summary = await followDecisions(session, {
-          outDir: opts.out,
-          follow: Boolean(opts.follow),
-          signal: abort.signal,
-          onDecision: (e) => {
-            process.stdout.write(opts.json ? `${JSON.stringify(jsonOf(e))}\n` : lineOf(e));
-          },
-          onReconnect: (error, delayMs) => {
-            process.stderr.write(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s\n`);
-          },
-        });
-        if (!opts.json) process.stdout.write(`${summary.received} decision(s) received, ${summary.refused} refused; cursor ${summary.cursor}\n`);
-        if (summary.refused > 0) process.exitCode = 1;
-      } finally {
-        session.close();
-      }
+    .description('receive insurers’ settlement decisions, verify them, write them to --out for the HIS, print each stay’s settlement (with --follow a service: SIGTERM or SIGINT finishes, prints a summary, exits 0)');
+  addSettings(decisions, DECISIONS_SETTINGS).action(async (opts: DecisionsOptions) => {
+    const follow = Boolean(opts.follow);
+    makeFolders(opts.out);
+    await runService({
+      name: 'hdx hospital decisions',
+      lockDir: opts.out,
+      async run(context) {
+        const write = follow ? context.out : (line: string) => process.stdout.write(`${line}\n`);
+        const session = await openWithRetry(() => openHospitalSession(opts.identity, opts.gateway), context, opts.connectSeconds);
+        if (!session) return STOPPED_BEFORE_CONNECTING;
+        try {
+          const summary = await followDecisions(session, {
+            outDir: opts.out,
+            follow,
+            signal: context.signal,
+            onDecision: (e) => write(opts.json ? JSON.stringify(jsonOf(e)) : lineOf(e)),
+            onReconnect: (error, delayMs) => context.log(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s`),
+          });
+          // A one-shot run fails on a refusal; a service reports it (refused/ keeps the token and the reason).
+          if (summary.refused > 0 && !follow) process.exitCode = 1;
+          return `${summary.received} decision(s) received, ${summary.refused} refused; cursor ${summary.cursor}`;
+        } finally {
+          session.close();
+        }
+      },
     });
+  });
 
   hospital
     .command('submit')
@@ -196,13 +218,13 @@ export function registerHospitalCommands(program: Command): void {
 
 /** The desk's line for a stay: charges, 医保, insurer share, what the patient still owes. */
 function lineOf(e: DecisionEvent): string {
-  if (!e.ok) return `✗ decision ${e.decisionId} (transfer ${e.transferId}) refused: ${e.reason}\n`;
+  if (!e.ok) return `✗ decision ${e.decisionId} (transfer ${e.transferId}) refused: ${e.reason}`;
   const s = e.settlement;
   const d = e.decision;
   const revision = d.claims.hdx.revisionOf ? ' (revised)' : '';
   return (
     `✓ ${s.submissionId}  ${d.insurerId} ${d.claims.hdx.outcome}${revision}\n` +
-    `    total ¥${s.totalCharges}  医保 ¥${s.socialInsurancePaid}  insurer ¥${s.insurerPaid}  patient ¥${s.patientRemainder}${s.final ? '' : '  (pending information)'}\n`
+    `    total ¥${s.totalCharges}  医保 ¥${s.socialInsurancePaid}  insurer ¥${s.insurerPaid}  patient ¥${s.patientRemainder}${s.final ? '' : '  (pending information)'}`
   );
 }
 

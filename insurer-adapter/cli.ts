@@ -1,61 +1,82 @@
 /** `hdx insurer pull`: receive, verify, decrypt, store and acknowledge transfers; optionally decide them. */
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
+import { runService } from '../cli/runtime/service.js';
+import { addSettings, type Setting } from '../cli/runtime/settings.js';
+import { existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
+import { mkdirSync } from 'node:fs';
 import { describeError } from '../proto/errors.js';
 import { loadAdjudicator } from './adjudicate.js';
 import { pullTransfers, type PullOutcome } from './pull.js';
 import { pullAndDecide, type DecideOutcome } from './pull-and-decide.js';
 import { openInsurerSession } from './session.js';
 
+const PULL_SETTINGS = {
+  ...PARTY_SETTINGS,
+  out: { flags: '--out <dir>', description: 'where de-identified bundles and envelope claims are written (one process per folder)', env: 'HDX_PULL_OUT', schema: folder, required: true },
+  max: { flags: '--max <n>', description: 'stop after this many transfers (0: no limit)', env: 'HDX_PULL_MAX', schema: wholeNumber('transfers', 0), default: 0 },
+  follow: { flags: '--follow', description: 'keep waiting for new transfers, as a service', env: 'HDX_PULL_FOLLOW', schema: z.boolean() },
+  leaseSeconds: { flags: '--lease-seconds <n>', description: 'lease to ask for (0: the gateway’s)', env: 'HDX_PULL_LEASE_SECONDS', schema: wholeNumber('seconds', 0), default: 0 },
+  concurrency: { flags: '--concurrency <n>', description: 'transfers received (and decided) at once', env: 'HDX_PULL_CONCURRENCY', schema: wholeNumber('transfers', 1, 1024), default: 8 },
+  adjudicate: { flags: '--adjudicate <module>', description: 'rules module (exports adjudicate): decide each transfer, sign and submit the decision; first finishes undecided transfers already in --out', env: 'HDX_PULL_ADJUDICATE', schema: existingPath('file') },
+  json: { flags: '--json', description: 'one JSON object per transfer (and per decision)', env: 'HDX_PULL_JSON', schema: z.boolean() },
+} satisfies Record<string, Setting>;
+
+interface PullCliOptions {
+  identity: string;
+  gateway?: string;
+  connectSeconds: number;
+  out: string;
+  max: number;
+  follow?: boolean;
+  leaseSeconds: number;
+  concurrency: number;
+  adjudicate?: string;
+  json?: boolean;
+}
+
 export function registerInsurerCommands(program: Command): void {
   const insurer = program.command('insurer').description('insurers: receive the records patients authorised');
-  insurer
+  const pull = insurer
     .command('pull')
-    .description('pull transfers, verify the gateway’s signature, decrypt, write them to --out, then acknowledge')
-    .requiredOption('--identity <dir>', 'this insurer’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY)
-    .option('--gateway <host:port>', 'gateway address (default: from party.json)')
-    .requiredOption('--out <dir>', 'where de-identified bundles and envelope claims are written')
-    .option('--max <n>', 'stop after this many transfers', '0')
-    .option('--follow', 'keep waiting for new transfers (Ctrl-C to stop)')
-    .option('--lease-seconds <n>', 'lease to ask for', '0')
-    .option('--concurrency <n>', 'transfers received (and decided) at once', '8')
-    .option('--adjudicate <module>', 'rules module (exports adjudicate): decide each transfer, sign and submit the decision; first finishes undecided transfers already in --out')
-    .option('--json', 'one JSON object per transfer (and per decision)')
-    .action(async (opts: { identity: string; gateway?: string; out: string; max: string; follow?: boolean; leaseSeconds: string; concurrency: string; adjudicate?: string; json?: boolean }) => {
-      const rules = opts.adjudicate ? await loadAdjudicator(opts.adjudicate) : undefined;
-      const session = await openInsurerSession(opts.identity, opts.gateway);
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      const onOutcome = (o: PullOutcome) => {
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims } : o)}\n`);
-        } else {
-          process.stdout.write(o.ok ? `✓ ${o.transferId} → ${o.received.bundlePath}\n` : `✗ ${o.transferId} refused: ${o.reason}\n`);
-        }
-      };
-      // The decision's amounts and explanation stay in the inbox folder; the console shows the outcome only.
-      const onDecision = (d: DecideOutcome) => {
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(d.ok ? { transferId: d.transferId, ok: true, decisionId: d.decided.decisionId, outcome: d.decided.outcome, replayed: d.decided.response.replayed } : d)}\n`);
-        } else {
-          process.stdout.write(d.ok ? `  ⇒ ${d.transferId} ${d.decided.outcome} (${d.decided.decisionId})\n` : `  ✗ ${d.transferId} not decided: ${d.reason}\n`);
-        }
-      };
-      try {
-        const onReconnect = (error: Error, delayMs: number) => {
-          process.stderr.write(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s\n`);
+    .description('pull transfers, verify the gateway’s signature, decrypt, write them to --out, then acknowledge (with --follow a service: SIGTERM or SIGINT finishes, prints a summary, exits 0)');
+  addSettings(pull, PULL_SETTINGS).action(async (opts: PullCliOptions) => {
+    const follow = Boolean(opts.follow);
+    const rules = opts.adjudicate ? await loadAdjudicator(opts.adjudicate) : undefined;
+    mkdirSync(opts.out, { recursive: true });
+    await runService({
+      name: 'hdx insurer pull',
+      lockDir: opts.out,
+      async run(context) {
+        const write = follow ? context.out : (line: string) => process.stdout.write(`${line}\n`);
+        const session = await openWithRetry(() => openInsurerSession(opts.identity, opts.gateway), context, opts.connectSeconds);
+        if (!session) return STOPPED_BEFORE_CONNECTING;
+        const onOutcome = (o: PullOutcome) => {
+          if (opts.json) write(JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims } : o));
+          else write(o.ok ? `✓ ${o.transferId} → ${o.received.bundlePath}` : `✗ ${o.transferId} refused: ${o.reason}`);
         };
-        const pull = { outDir: opts.out, max: Number(opts.max), follow: Boolean(opts.follow), leaseSeconds: Number(opts.leaseSeconds), concurrency: Number(opts.concurrency), signal: abort.signal, onOutcome, onReconnect };
-        const { pulled, decided } = rules
-          ? await pullAndDecide(session, { ...pull, rules, onDecision })
-          : { pulled: await pullTransfers(session, pull), decided: [] as DecideOutcome[] };
-        const refused = pulled.filter((o) => !o.ok).length;
-        const undecided = decided.filter((d) => !d.ok).length;
-        if (!opts.json) {
-          process.stdout.write(`${pulled.length - refused} received, ${refused} refused${rules ? `, ${decided.length - undecided} decided, ${undecided} not decided` : ''}\n`);
+        // The decision's amounts and explanation stay in the inbox folder; the console shows the outcome only.
+        const onDecision = (d: DecideOutcome) => {
+          if (opts.json) {
+            write(JSON.stringify(d.ok ? { transferId: d.transferId, ok: true, decisionId: d.decided.decisionId, outcome: d.decided.outcome, replayed: d.decided.response.replayed } : d));
+          } else write(d.ok ? `  ⇒ ${d.transferId} ${d.decided.outcome} (${d.decided.decisionId})` : `  ✗ ${d.transferId} not decided: ${d.reason}`);
+        };
+        try {
+          const onReconnect = (error: Error, delayMs: number) => context.log(`gateway unavailable (${describeError(error)}); following again in ${(delayMs / 1000).toFixed(1)} s`);
+          const options = { outDir: opts.out, max: opts.max, follow, leaseSeconds: opts.leaseSeconds, concurrency: opts.concurrency, signal: context.signal, onOutcome, onReconnect };
+          const { pulled, decided } = rules
+            ? await pullAndDecide(session, { ...options, rules, onDecision })
+            : { pulled: await pullTransfers(session, options), decided: [] as DecideOutcome[] };
+          const refused = pulled.filter((o) => !o.ok).length;
+          const undecided = decided.filter((d) => !d.ok).length;
+          // A one-shot run fails on a refusal; a service reports it and goes on.
+          if ((refused > 0 || undecided > 0) && !follow) process.exitCode = 1;
+          return `${pulled.length - refused} received, ${refused} refused${rules ? `, ${decided.length - undecided} decided, ${undecided} not decided` : ''}`;
+        } finally {
+          session.close();
         }
-        if (refused > 0 || undecided > 0) process.exitCode = 1;
-      } finally {
-        session.close();
-      }
+      },
     });
+  });
 }

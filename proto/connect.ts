@@ -104,6 +104,10 @@ export interface RetryOptions {
   forMs?: number;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** Stop waiting (rethrowing the last UNAVAILABLE) when this aborts. */
+  signal?: AbortSignal;
+  /** Told before each wait: what failed, and how long until the next try. */
+  onRetry?: (error: ServiceError, delayMs: number) => void;
 }
 
 /**
@@ -124,8 +128,10 @@ export async function retryUnavailable<T>(call: () => Promise<T>, options: Retry
       if (!isServiceError(error) || error.code !== status.UNAVAILABLE) throw error;
       const pushback = Number(error.metadata?.get(RETRY_PUSHBACK_METADATA)[0]);
       const wait = Number.isFinite(pushback) && pushback > 0 ? pushback * (0.5 + Math.random()) : Math.random() * delay;
-      if (Date.now() + wait > deadline) throw error;
-      await sleep(wait);
+      if (Date.now() + wait > deadline || options.signal?.aborted) throw error;
+      options.onRetry?.(error, wait);
+      await sleep(wait, options.signal);
+      if (options.signal?.aborted) throw error;
       delay = Math.min(delay * 2, maxDelay);
     }
   }

@@ -81,7 +81,7 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new InvalidExchange(`${what} is missing or unreadable`, { cause });
+    throw new InvalidExchange(`${what} is missing or unreadable: ${path}`, { cause });
   }
 }
 
@@ -89,7 +89,7 @@ export function readBytes(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw new InvalidExchange(`${what} is missing or unreadable`, { cause });
+    throw new InvalidExchange(`${what} is missing or unreadable: ${path}`, { cause });
   }
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Settings of long-running commands from four places, in this order of precedence: a flag, an environment
+ * variable (HDX_…), the `--config <file.json>` file, the default. Each setting is declared once, with a zod
+ * schema that checks it wherever it comes from, so a bad value is refused at start with what to fix:
+ * `--lease-seconds abc` → "option '--lease-seconds <n>' argument 'abc' is invalid. must be a whole number
+ * of seconds, at least 1"; in the file → "config file gw.json: leaseSeconds: must be …".
+ * (Commander keeps where each value came from; a file value only fills what flags and env left at default.)
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { z } from 'zod';
+
+export interface Setting {
+  /** e.g. '--lease-seconds <n>'; a flag without a value is a boolean. */
+  flags: string;
+  description: string;
+  /** e.g. 'HDX_GATEWAY_LEASE_SECONDS'. */
+  env: string;
+  /** Checks (and converts) the value: a string from a flag or env, any JSON value from the file. */
+  schema: z.ZodType;
+  default?: unknown;
+  /** How the default reads in --help, when it is not the value itself. */
+  defaultDescription?: string;
+  required?: boolean;
+}
+
+/** The first zod issue's message, prefixed with its path inside the value when it has one. */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
+}
+
+/** Parses one value with the setting's schema, or throws commander's InvalidArgumentError with the reason. */
+export function parseWith(schema: z.ZodType) {
+  return (value: string) => {
+    const result = schema.safeParse(value);
+    if (!result.success) throw new InvalidArgumentError(firstIssue(result.error));
+    return result.data;
+  };
+}
+
+/**
+ * Adds the settings (and `--config <file>`, also HDX_CONFIG) to `command`. Before its action runs, the
+ * config file fills what no flag or env set; every setting is then checked, and a missing required one
+ * is named with the three ways to give it.
+ */
+export function addSettings(command: Command, settings: Record<string, Setting>): Command {
+  command.addOption(new Option('--config <file>', 'settings file (JSON, keys as below in camelCase: see README “Configuration”)').env('HDX_CONFIG'));
+  for (const s of Object.values(settings)) {
+    // Commander would take any value of a boolean's variable (even "false") as true: booleans are read below.
+    const option = takesValue(s) ? new Option(s.flags, s.description).env(s.env).argParser(parseWith(s.schema)) : new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`);
+    if (s.default !== undefined) option.default(s.default, s.defaultDescription);
+    command.addOption(option);
+  }
+  command.hook('preAction', (cmd) => applyConfig(cmd, settings));
+  return command;
+}
+
+const takesValue = (s: Setting) => /[<[]/.test(s.flags);
+const atDefault = (cmd: Command, key: string) => [undefined, 'default'].includes(cmd.getOptionValueSource(key));
+
+function applyConfig(cmd: Command, settings: Record<string, Setting>): void {
+  for (const [key, s] of Object.entries(settings)) {
+    const value = process.env[s.env];
+    if (takesValue(s) || value === undefined || !atDefault(cmd, key)) continue;
+    if (!/^(true|false|1|0)$/.test(value)) throw new Error(`${s.env}=${value}: must be true or false (for ${s.flags})`);
+    cmd.setOptionValueWithSource(key, value === 'true' || value === '1', 'env');
+  }
+  const file = cmd.getOptionValue('config') as string | undefined;
+  if (file !== undefined) {
+    const values = readConfig(file, settings);
+    for (const [key, value] of Object.entries(values)) {
+      if (atDefault(cmd, key)) cmd.setOptionValueWithSource(key, value, 'config');
+    }
+  }
+  for (const [key, s] of Object.entries(settings)) {
+    if (s.required && cmd.getOptionValue(key) === undefined) {
+      throw new Error(`missing setting ${s.flags.split(' ')[0]}: give the flag, ${s.env}, or "${key}" in the --config file`);
+    }
+  }
+}
+
+function readConfig(file: string, settings: Record<string, Setting>): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`config file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`config file ${file}: not JSON (${(error as Error).message})`);
+  }
+  const shape = Object.fromEntries(Object.entries(settings).map(([key, s]) => [key, fileSchemaOf(s).optional()]));
+  const result = z
+    .strictObject(shape, {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}; known: ${Object.keys(settings).join(', ')}`
+          : 'must be an object of settings, e.g. {"leaseSeconds": 30}',
+    })
+    .safeParse(json);
+  if (!result.success) throw new Error(`config file ${file}: ${firstIssue(result.error)}`);
+  return Object.fromEntries(Object.entries(result.data).filter(([, v]) => v !== undefined));
+}
+
+/** In a file, numbers may be JSON numbers and booleans JSON booleans; strings go through the same schema. */
+function fileSchemaOf(s: Setting): z.ZodType {
+  if (!takesValue(s)) return z.boolean({ error: 'must be true or false' });
+  return z.preprocess((v) => (typeof v === 'number' ? String(v) : v), s.schema);
+}
