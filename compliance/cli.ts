@@ -1,6 +1,8 @@
 /** `hdx audit …`: the regulator's tools — query, verify, prove, check a proof offline. */
 import type { Command } from 'commander';
 import { join } from 'node:path';
+import { parseWith } from '../cli/runtime/settings.js';
+import { chinaTime, existingPath, wholeNumber } from '../cli/runtime/values.js';
 import { unaryCall } from '../proto/connect.js';
 import type { QueryEventsResponse } from '../proto/gen/hdx/v1/audit.js';
 import { checkEvidence, checkEvidenceFile, fetchEvidence, type EvidenceReport } from './evidence.js';
@@ -24,22 +26,22 @@ export function registerAuditCommands(program: Command): void {
     .description('list audit events matching the filters')
     .requiredOption(...identityOption)
     .option(...gatewayOption)
-    .option('--since <time>', 'ISO time')
-    .option('--until <time>', 'ISO time')
+    .option('--since <time>', '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
+    .option('--until <time>', '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
     .option('--party <id>', 'events a party acted in or received')
     .option('--action <action>', 'e.g. consent.grant, record.submit, record.deny, transfer.deliver')
     .option('--consent <id>')
     .option('--transfer <id>')
-    .option('--patient-id-file <file>', 'a file holding the patient’s resident ID: who received this patient’s data')
-    .option('--limit <n>', 'at most this many events', '0')
+    .option('--patient-id-file <file>', 'a file holding the patient’s resident ID: who received this patient’s data', parseWith(existingPath('file')))
+    .option('--limit <n>', 'at most this many events (0: all)', parseWith(wholeNumber('events', 0)), 0)
     .option('--json', 'JSON Lines')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | number | boolean | Date | undefined>) => {
       const session = openComplianceSession(String(opts.identity), { ...(opts.gateway ? { address: String(opts.gateway) } : {}) });
       try {
         const { readFileSync } = await import('node:fs');
         const stream = session.clients.audit.queryEvents({
-          since: opts.since ? new Date(String(opts.since)) : undefined,
-          until: opts.until ? new Date(String(opts.until)) : undefined,
+          since: opts.since instanceof Date ? opts.since : undefined,
+          until: opts.until instanceof Date ? opts.until : undefined,
           partyId: String(opts.party ?? ''),
           action: String(opts.action ?? ''),
           consentId: String(opts.consent ?? ''),
@@ -73,7 +75,7 @@ export function registerAuditCommands(program: Command): void {
     .option(...gatewayOption)
     .option(...logKeyOption)
     .option('--state <file>', 'where the last verified checkpoint is kept (default: <identity>/audit-state.json)')
-    .option('--sample <n>', 'spot-check N random inclusion proofs instead of downloading every event')
+    .option('--sample <n>', 'spot-check N random inclusion proofs instead of downloading every event', parseWith(wholeNumber('proofs', 1)))
     .option('--json', 'print the report as JSON')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const session = openComplianceSession(String(opts.identity), {
@@ -104,10 +106,10 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command('prove')
     .description('print an inclusion proof for event <seq> that a third party can verify offline')
-    .argument('<seq>')
+    .argument('<seq>', 'the event’s sequence number', parseWith(wholeNumber('events', 0)))
     .requiredOption(...identityOption)
     .option(...gatewayOption)
-    .action(async (seq: string, opts: { identity: string; gateway?: string }) => {
+    .action(async (seq: number, opts: { identity: string; gateway?: string }) => {
       const session = openComplianceSession(opts.identity, { ...(opts.gateway ? { address: opts.gateway } : {}) });
       try {
         process.stdout.write(`${JSON.stringify(await proveEvent(session, Number(seq)), null, 2)}\n`);
@@ -235,22 +237,16 @@ export function registerAuditCommands(program: Command): void {
     .description('service levels per insurer and window: median and p95 submit-to-decision time, share within the window, overdue transfers')
     .requiredOption(...identityOption)
     .option(...gatewayOption)
-    .option('--since <time>', 'ISO time: transfers submitted from then')
-    .option('--until <time>', 'ISO time: transfers submitted before then (default: now)')
+    .option('--since <time>', 'transfers submitted from then: ' + '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
+    .option('--until <time>', 'transfers submitted before then (default: now): ' + '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
     .option('--insurer <id>', 'one insurer only')
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { identity: string; gateway?: string; since?: string; until?: string; insurer?: string; json?: boolean }) => {
-      const time = (value: string | undefined, name: string) => {
-        if (value === undefined) return undefined;
-        const date = new Date(value);
-        if (Number.isNaN(date.getTime())) throw new Error(`--${name} must be an ISO time`);
-        return date;
-      };
+    .action(async (opts: { identity: string; gateway?: string; since?: Date; until?: Date; insurer?: string; json?: boolean }) => {
       const session = openComplianceSession(opts.identity, { ...(opts.gateway ? { address: opts.gateway } : {}) });
       try {
         const report = await fetchServiceLevels(session, {
-          since: time(opts.since, 'since'),
-          until: time(opts.until, 'until'),
+          since: opts.since,
+          until: opts.until,
           ...(opts.insurer ? { insurerId: opts.insurer } : {}),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatServiceLevels(report));

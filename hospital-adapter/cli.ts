@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
 import { runService } from '../cli/runtime/service.js';
-import { addSettings, type Setting } from '../cli/runtime/settings.js';
-import { folder } from '../cli/runtime/values.js';
+import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
+import { chinaTime, existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
 import { makeFolders } from './durable.js';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
@@ -82,9 +82,9 @@ export function registerHospitalCommands(program: Command): void {
     .requiredOption(...identityOption)
     .option(...gatewayOption)
     .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
-    .option('--concurrency <n>', 'submissions in flight (unanswered records on the stream for several files)', '8')
+    .option('--concurrency <n>', 'submissions in flight (unanswered records on the stream for several files)', parseWith(wholeNumber('submissions', 1, 1024)), 8)
     .option('--json', 'one JSON object per file, then a summary')
-    .action(async (paths: string[], opts: { identity: string; gateway?: string; purpose: string; concurrency: string; json?: boolean }) => {
+    .action(async (paths: string[], opts: { identity: string; gateway?: string; purpose: string; concurrency: number; json?: boolean }) => {
       const session = await openHospitalSession(opts.identity, opts.gateway);
       try {
         const files = bundleFiles(paths);
@@ -92,8 +92,8 @@ export function registerHospitalCommands(program: Command): void {
         const submit = files.length > 1 ? submitFilesStreamed : submitFiles;
         const outcomes = await submit(session, files, {
           purpose: opts.purpose,
-          concurrency: Number(opts.concurrency),
-          window: Math.max(Number(opts.concurrency), 32),
+          concurrency: opts.concurrency,
+          window: Math.max(opts.concurrency, 32),
           onOutcome: (o) => {
             if (opts.json) process.stdout.write(`${JSON.stringify(o.ok ? { file: o.file, ok: true, ...o.response } : o)}\n`);
             else if (o.ok) {
@@ -142,19 +142,19 @@ export function registerHospitalCommands(program: Command): void {
     .description('record a consent captured at the desk (the resident ID is read from --patient-id-file or stdin)')
     .requiredOption(...identityOption)
     .option(...gatewayOption)
-    .option('--patient-id-file <file>', 'file holding the patient’s resident ID (keeps it out of shell history)')
+    .option('--patient-id-file <file>', 'file holding the patient’s resident ID (keeps it out of shell history)', parseWith(existingPath('file')))
     .requiredOption('--insurer <id>', 'the insurer the patient named')
     .requiredOption('--policy <number>', 'the patient’s policy number')
     .option('--purpose <purpose>', 'DIRECT_SETTLEMENT | CLAIM | STATISTICS', 'DIRECT_SETTLEMENT')
     .option('--categories <list>', 'comma-separated data categories', 'encounter,diagnosis,procedure,medication,lab,charges')
     .option('--hospitals <list>', 'comma-separated hospital ids (default: this hospital); "*" for any')
-    .option('--valid-from <date>', 'start of validity (ISO date or time; default: the start of today, China time, so today’s stays are covered)')
-    .option('--valid-days <n>', 'validity from now, in days', '90')
+    .option('--valid-from <date>', 'start of validity: 2026-09-01 (midnight) or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm (default: the start of today, so today’s stays are covered)', parseWith(chinaTime))
+    .option('--valid-days <n>', 'validity from now, in days', parseWith(wholeNumber('days', 1, 36_600)), 90)
     .option('--channel <channel>', 'how consent was captured', 'deposit-desk')
     .option('--notice-version <v>', 'privacy notice version shown', 'v1')
     .requiredOption('--form-digest <digest>', 'sha256:<base64url> of the signed consent form')
     .option('--json', 'print the response as JSON')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
+    .action(async (opts: Record<string, string | number | boolean | Date | undefined>) => {
       const patientId = (opts.patientIdFile ? readFileSync(String(opts.patientIdFile), 'utf8') : readFileSync(0, 'utf8')).trim();
       const session = await openHospitalSession(String(opts.identity), opts.gateway as string | undefined);
       try {
@@ -175,7 +175,7 @@ export function registerHospitalCommands(program: Command): void {
             categories,
             hospitalIds: hospitals === '*' ? [] : hospitals.split(','),
             anyHospital: hospitals === '*',
-            validFrom: opts.validFrom ? new Date(String(opts.validFrom)) : startOfChinaDay(now),
+            validFrom: opts.validFrom instanceof Date ? opts.validFrom : startOfChinaDay(now),
             validUntil: new Date(now.getTime() + Number(opts.validDays) * 86_400_000),
             capture: {
               channel: String(opts.channel),
