@@ -5,7 +5,8 @@
  */
 import type { Command } from 'commander';
 import { runService } from '../cli/runtime/service.js';
-import { addSettings, type Setting } from '../cli/runtime/settings.js';
+import { mkdirSync } from 'node:fs';
+import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
 import { existingPath, folder, listenAddress, wholeNumber } from '../cli/runtime/values.js';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -70,4 +71,30 @@ export function registerGatewayCommands(program: Command): void {
       },
     });
   });
+
+  const folders = (opts: { data: string; dbDir?: string }) => ({ gatewayDir: opts.data, ...(opts.dbDir !== undefined && { dataDir: opts.dbDir }) });
+  const described = (check: { events: number; checkpointSize: number; rootHash: string }) =>
+    `${check.events} audit events; the signed checkpoint at ${check.checkpointSize} verified against every event (root ${check.rootHash})`;
+  gateway
+    .command('backup')
+    .description('copy the database, also while the gateway serves (SQLite online backup: one consistent snapshot), and verify the copy’s audit log')
+    .argument('<file>', 'the backup file to write (must not exist)')
+    .option('--data <dir>', SERVE_SETTINGS.data.description, parseWith(existingPath('folder')), SERVE_SETTINGS.data.default)
+    .option('--db-dir <dir>', SERVE_SETTINGS.dbDir.description, parseWith(existingPath('folder')))
+    .action(async (file: string, opts: { data: string; dbDir?: string }) => {
+      const { backupDatabase } = await import('./backup.js');
+      process.stdout.write(`backup ${file}: ${described(await backupDatabase(folders(opts), file))}\n`);
+    });
+  gateway
+    .command('restore')
+    .description('verify a backup’s audit log and put it in place of the database (the gateway must be stopped; the old database is kept beside)')
+    .argument('<file>', 'a file written by `hdx gateway backup`', parseWith(existingPath('file')))
+    .option('--data <dir>', SERVE_SETTINGS.data.description, parseWith(existingPath('folder')), SERVE_SETTINGS.data.default)
+    .option('--db-dir <dir>', 'restore gateway.db into this folder (made if missing) instead of the gateway folder', parseWith(folder))
+    .action(async (file: string, opts: { data: string; dbDir?: string }) => {
+      const { restoreDatabase } = await import('./backup.js');
+      if (opts.dbDir !== undefined) mkdirSync(opts.dbDir, { recursive: true, mode: 0o700 });
+      const restored = restoreDatabase(file, folders(opts));
+      process.stdout.write(`restored ${file}: ${described(restored)}${restored.replaced ? `; the previous database is kept as ${restored.replaced}` : ''}\n`);
+    });
 }
