@@ -12,16 +12,16 @@ import { existingPath, folder, listenAddress, wholeNumber } from '../cli/runtime
 const DAY_MS = 24 * 3600 * 1000;
 
 export const SERVE_SETTINGS = {
-  data: { flags: '--data <dir>', description: 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', env: 'HDX_GATEWAY_DIR', schema: existingPath('folder'), default: '.hdx-demo/exchange/gateway' },
-  dbDir: { flags: '--db-dir <dir>', description: 'keep gateway.db somewhere else', env: 'HDX_GATEWAY_DB_DIR', schema: folder },
-  registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', schema: existingPath('file') },
-  listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', schema: listenAddress },
-  sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', schema: wholeNumber('threads', 0, 256) },
-  profiles: { flags: '--profiles <dir>', description: 'extra de-identification profiles, validated at start', env: 'HDX_GATEWAY_PROFILES', schema: existingPath('folder') },
-  leaseSeconds: { flags: '--lease-seconds <n>', description: 'delivery lease before an unacknowledged transfer is re-delivered', env: 'HDX_GATEWAY_LEASE_SECONDS', schema: wholeNumber('seconds', 1), default: 30 },
-  retentionDays: { flags: '--retention-days <n>', description: 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', env: 'HDX_GATEWAY_RETENTION_DAYS', schema: wholeNumber('days', 1), default: 7 },
-  intake: { flags: '--intake <file>', description: 'intake configuration: resident-ID systems, mappings of hospitals’ own extensions onto the standard amounts (docs/spec/v1/input-profile.md); checked before the gateway starts', env: 'HDX_GATEWAY_INTAKE', schema: existingPath('file') },
-  maxSubmissions: { flags: '--max-submissions <n>', description: 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', env: 'HDX_GATEWAY_MAX_SUBMISSIONS', schema: wholeNumber('submissions', 1), default: 64 },
+  data: { flags: '--data <dir>', description: 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', env: 'HDX_GATEWAY_DIR', parse: existingPath('folder'), default: '.hdx-demo/exchange/gateway' },
+  dbDir: { flags: '--db-dir <dir>', description: 'keep gateway.db somewhere else', env: 'HDX_GATEWAY_DB_DIR', parse: folder },
+  registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', parse: existingPath('file') },
+  listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', parse: listenAddress },
+  sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
+  profiles: { flags: '--profiles <dir>', description: 'extra de-identification profiles, validated at start', env: 'HDX_GATEWAY_PROFILES', parse: existingPath('folder') },
+  leaseSeconds: { flags: '--lease-seconds <n>', description: 'delivery lease before an unacknowledged transfer is re-delivered', env: 'HDX_GATEWAY_LEASE_SECONDS', parse: wholeNumber('seconds', 1), default: 30 },
+  retentionDays: { flags: '--retention-days <n>', description: 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', env: 'HDX_GATEWAY_RETENTION_DAYS', parse: wholeNumber('days', 1), default: 7 },
+  intake: { flags: '--intake <file>', description: 'intake configuration: resident-ID systems, mappings of hospitals’ own extensions onto the standard amounts (docs/spec/v1/input-profile.md); checked before the gateway starts', env: 'HDX_GATEWAY_INTAKE', parse: existingPath('file') },
+  maxSubmissions: { flags: '--max-submissions <n>', description: 'submissions in progress at once; more are refused with UNAVAILABLE (retry with backoff)', env: 'HDX_GATEWAY_MAX_SUBMISSIONS', parse: wholeNumber('submissions', 1), default: 64 },
 } satisfies Record<string, Setting>;
 
 interface ServeOptions {

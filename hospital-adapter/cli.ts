@@ -3,11 +3,10 @@ import type { Command } from 'commander';
 import { describeError } from '../proto/errors.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
 import { runService } from '../cli/runtime/service.js';
 import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
-import { chinaTime, existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
+import { boolean, chinaTime, existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
 import { makeFolders } from './durable.js';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
@@ -26,9 +25,9 @@ function startOfChinaDay(now: Date): Date {
 
 const DECISIONS_SETTINGS = {
   ...PARTY_SETTINGS,
-  out: { flags: '--out <dir>', description: 'where decisions, stay settlements and the resume cursor are kept (one process per folder)', env: 'HDX_DECISIONS_OUT', schema: folder, required: true },
-  follow: { flags: '--follow', description: 'keep waiting for new decisions, as a service', env: 'HDX_DECISIONS_FOLLOW', schema: z.boolean() },
-  json: { flags: '--json', description: 'one JSON object per decision', env: 'HDX_DECISIONS_JSON', schema: z.boolean() },
+  out: { flags: '--out <dir>', description: 'where decisions, stay settlements and the resume cursor are kept (one process per folder)', env: 'HDX_DECISIONS_OUT', parse: folder, required: true },
+  follow: { flags: '--follow', description: 'keep waiting for new decisions, as a service', env: 'HDX_DECISIONS_FOLLOW', parse: boolean },
+  json: { flags: '--json', description: 'one JSON object per decision', env: 'HDX_DECISIONS_JSON', parse: boolean },
 } satisfies Record<string, Setting>;
 
 interface DecisionsOptions {

@@ -1,10 +1,9 @@
 /** `hdx insurer pull`: receive, verify, decrypt, store and acknowledge transfers; optionally decide them. */
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
 import { runService } from '../cli/runtime/service.js';
 import { addSettings, type Setting } from '../cli/runtime/settings.js';
-import { existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
+import { boolean, existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
 import { mkdirSync } from 'node:fs';
 import { describeError } from '../proto/errors.js';
 import { loadAdjudicator } from './adjudicate.js';
@@ -14,13 +13,13 @@ import { openInsurerSession } from './session.js';
 
 const PULL_SETTINGS = {
   ...PARTY_SETTINGS,
-  out: { flags: '--out <dir>', description: 'where de-identified bundles and envelope claims are written (one process per folder)', env: 'HDX_PULL_OUT', schema: folder, required: true },
-  max: { flags: '--max <n>', description: 'stop after this many transfers (0: no limit)', env: 'HDX_PULL_MAX', schema: wholeNumber('transfers', 0), default: 0 },
-  follow: { flags: '--follow', description: 'keep waiting for new transfers, as a service', env: 'HDX_PULL_FOLLOW', schema: z.boolean() },
-  leaseSeconds: { flags: '--lease-seconds <n>', description: 'lease to ask for (0: the gateway’s)', env: 'HDX_PULL_LEASE_SECONDS', schema: wholeNumber('seconds', 0), default: 0 },
-  concurrency: { flags: '--concurrency <n>', description: 'transfers received (and decided) at once', env: 'HDX_PULL_CONCURRENCY', schema: wholeNumber('transfers', 1, 1024), default: 8 },
-  adjudicate: { flags: '--adjudicate <module>', description: 'rules module (exports adjudicate): decide each transfer, sign and submit the decision; first finishes undecided transfers already in --out', env: 'HDX_PULL_ADJUDICATE', schema: existingPath('file') },
-  json: { flags: '--json', description: 'one JSON object per transfer (and per decision)', env: 'HDX_PULL_JSON', schema: z.boolean() },
+  out: { flags: '--out <dir>', description: 'where de-identified bundles and envelope claims are written (one process per folder)', env: 'HDX_PULL_OUT', parse: folder, required: true },
+  max: { flags: '--max <n>', description: 'stop after this many transfers (0: no limit)', env: 'HDX_PULL_MAX', parse: wholeNumber('transfers', 0), default: 0 },
+  follow: { flags: '--follow', description: 'keep waiting for new transfers, as a service', env: 'HDX_PULL_FOLLOW', parse: boolean },
+  leaseSeconds: { flags: '--lease-seconds <n>', description: 'lease to ask for (0: the gateway’s)', env: 'HDX_PULL_LEASE_SECONDS', parse: wholeNumber('seconds', 0), default: 0 },
+  concurrency: { flags: '--concurrency <n>', description: 'transfers received (and decided) at once', env: 'HDX_PULL_CONCURRENCY', parse: wholeNumber('transfers', 1, 1024), default: 8 },
+  adjudicate: { flags: '--adjudicate <module>', description: 'rules module (exports adjudicate): decide each transfer, sign and submit the decision; first finishes undecided transfers already in --out', env: 'HDX_PULL_ADJUDICATE', parse: existingPath('file') },
+  json: { flags: '--json', description: 'one JSON object per transfer (and per decision)', env: 'HDX_PULL_JSON', parse: boolean },
 } satisfies Record<string, Setting>;
 
 interface PullCliOptions {

@@ -9,9 +9,9 @@ import type { Setting } from './settings.js';
 import { existingPath, listenAddress, wholeNumber } from './values.js';
 
 export const PARTY_SETTINGS = {
-  identity: { flags: '--identity <dir>', description: 'this party’s folder from `hdx keys init` (parties/<id>)', env: 'HDX_IDENTITY', schema: existingPath('folder'), required: true },
-  gateway: { flags: '--gateway <host:port>', description: 'gateway address (default: from party.json)', env: 'HDX_GATEWAY_ADDRESS', schema: listenAddress },
-  connectSeconds: { flags: '--connect-seconds <n>', description: 'how long the first connection waits for an unreachable gateway', env: 'HDX_CONNECT_SECONDS', schema: wholeNumber('seconds', 0), default: 120 },
+  identity: { flags: '--identity <dir>', description: 'this party’s folder from `hdx keys init` (parties/<id>)', env: 'HDX_IDENTITY', parse: existingPath('folder'), required: true },
+  gateway: { flags: '--gateway <host:port>', description: 'gateway address (default: from party.json)', env: 'HDX_GATEWAY_ADDRESS', parse: listenAddress },
+  connectSeconds: { flags: '--connect-seconds <n>', description: 'how long the first connection waits for an unreachable gateway', env: 'HDX_CONNECT_SECONDS', parse: wholeNumber('seconds', 0), default: 120 },
 } satisfies Record<string, Setting>;
 
 /**

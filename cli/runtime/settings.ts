@@ -1,14 +1,14 @@
 /**
  * Settings of long-running commands from four places, in this order of precedence: a flag, an environment
- * variable (HDX_…), the `--config <file.json>` file, the default. Each setting is declared once, with a zod
- * schema that checks it wherever it comes from, so a bad value is refused at start with what to fix:
+ * variable (HDX_…), the `--config <file.json>` file, the default. Each setting is declared once, with a
+ * parser (values.ts) that checks it wherever it comes from, so a bad value is refused at start with what to fix:
  * `--lease-seconds abc` → "option '--lease-seconds <n>' argument 'abc' is invalid. must be a whole number
  * of seconds, at least 1"; in the file → "config file gw.json: leaseSeconds: must be …".
  * (Commander keeps where each value came from; a file value only fills what flags and env left at default.)
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { z } from 'zod';
+import { boolean, ValueError, type Parse } from './values.js';
 
 export interface Setting {
   /** e.g. '--lease-seconds <n>'; a flag without a value is a boolean. */
@@ -17,25 +17,22 @@ export interface Setting {
   /** e.g. 'HDX_GATEWAY_LEASE_SECONDS'. */
   env: string;
   /** Checks (and converts) the value: a string from a flag or env, any JSON value from the file. */
-  schema: z.ZodType;
+  parse: Parse<unknown>;
   default?: unknown;
   /** How the default reads in --help, when it is not the value itself. */
   defaultDescription?: string;
   required?: boolean;
 }
 
-/** The first zod issue's message, prefixed with its path inside the value when it has one. */
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0]!;
-  return issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message;
-}
-
-/** Parses one value with the setting's schema, or throws commander's InvalidArgumentError with the reason. */
-export function parseWith(schema: z.ZodType) {
-  return (value: string) => {
-    const result = schema.safeParse(value);
-    if (!result.success) throw new InvalidArgumentError(firstIssue(result.error));
-    return result.data;
+/** A flag's argument parser: the value parsed, or commander's InvalidArgumentError with the reason. */
+export function parseWith<T>(parse: Parse<T>) {
+  return (value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof ValueError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
   };
 }
 
@@ -48,7 +45,7 @@ export function addSettings(command: Command, settings: Record<string, Setting>)
   command.addOption(new Option('--config <file>', 'settings file (JSON, keys as below in camelCase: see README “Configuration”)').env('HDX_CONFIG'));
   for (const s of Object.values(settings)) {
     // Commander would take any value of a boolean's variable (even "false") as true: booleans are read below.
-    const option = takesValue(s) ? new Option(s.flags, s.description).env(s.env).argParser(parseWith(s.schema)) : new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`);
+    const option = takesValue(s) ? new Option(s.flags, s.description).env(s.env).argParser(parseWith(s.parse)) : new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`);
     if (s.default !== undefined) option.default(s.default, s.defaultDescription);
     command.addOption(option);
   }
@@ -64,7 +61,7 @@ function applyConfig(cmd: Command, settings: Record<string, Setting>): void {
     const value = process.env[s.env];
     if (takesValue(s) || value === undefined || !atDefault(cmd, key)) continue;
     if (!/^(true|false|1|0)$/.test(value)) throw new Error(`${s.env}=${value}: must be true or false (for ${s.flags})`);
-    cmd.setOptionValueWithSource(key, value === 'true' || value === '1', 'env');
+    cmd.setOptionValueWithSource(key, boolean(value), 'env');
   }
   const file = cmd.getOptionValue('config') as string | undefined;
   if (file !== undefined) {
@@ -93,21 +90,23 @@ function readConfig(file: string, settings: Record<string, Setting>): Record<str
   } catch (error) {
     throw new Error(`config file ${file}: not JSON (${(error as Error).message})`);
   }
-  const shape = Object.fromEntries(Object.entries(settings).map(([key, s]) => [key, fileSchemaOf(s).optional()]));
-  const result = z
-    .strictObject(shape, {
-      error: (issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `unknown setting ${issue.keys.map((k) => `"${k}"`).join(', ')}; known: ${Object.keys(settings).join(', ')}`
-          : 'must be an object of settings, e.g. {"leaseSeconds": 30}',
-    })
-    .safeParse(json);
-  if (!result.success) throw new Error(`config file ${file}: ${firstIssue(result.error)}`);
-  return Object.fromEntries(Object.entries(result.data).filter(([, v]) => v !== undefined));
-}
-
-/** In a file, numbers may be JSON numbers and booleans JSON booleans; strings go through the same schema. */
-function fileSchemaOf(s: Setting): z.ZodType {
-  if (!takesValue(s)) return z.boolean({ error: 'must be true or false' });
-  return z.preprocess((v) => (typeof v === 'number' ? String(v) : v), s.schema);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error(`config file ${file}: must be an object of settings, e.g. {"leaseSeconds": 30}`);
+  }
+  const unknown = Object.keys(json).filter((key) => !Object.hasOwn(settings, key));
+  if (unknown.length > 0) {
+    throw new Error(`config file ${file}: unknown setting ${unknown.map((k) => `"${k}"`).join(', ')}; known: ${Object.keys(settings).join(', ')}`);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+    const s = settings[key]!;
+    try {
+      // A boolean flag's value is a JSON boolean; the others go through the flag's parser.
+      values[key] = takesValue(s) ? s.parse(value) : typeof value === 'boolean' ? value : boolean(undefined);
+    } catch (error) {
+      if (error instanceof ValueError) throw new Error(`config file ${file}: ${key}: ${error.message}`);
+      throw error;
+    }
+  }
+  return values;
 }

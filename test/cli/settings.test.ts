@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addSettings, type Setting } from '../../cli/runtime/settings.js';
-import { chinaTime, wholeNumber } from '../../cli/runtime/values.js';
+import { boolean, chinaTime, ValueError, wholeNumber } from '../../cli/runtime/values.js';
 import { runHdx } from '../support/cli.js';
 
 let dir: string;
@@ -76,20 +76,20 @@ describe('settings and flag values, as the CLI reports them', () => {
 
 describe('China time', () => {
   it('a date is midnight in Shenzhen, a time without offset is Shenzhen time, an offset is kept', () => {
-    expect(chinaTime.parse('2026-09-01').toISOString()).toBe('2026-08-31T16:00:00.000Z');
-    expect(chinaTime.parse('2026-09-01T08:30').toISOString()).toBe('2026-09-01T00:30:00.000Z');
-    expect(chinaTime.parse('2026-09-01T08:30:00Z').toISOString()).toBe('2026-09-01T08:30:00.000Z');
-    expect(chinaTime.parse('2026-09-01T08:30+09:00').toISOString()).toBe('2026-08-31T23:30:00.000Z');
-    for (const bad of ['2026-9-1', '2026-13-01', '2026-09-01T24:30', '1725120000', '']) expect(chinaTime.safeParse(bad).success).toBe(false);
+    expect(chinaTime('2026-09-01').toISOString()).toBe('2026-08-31T16:00:00.000Z');
+    expect(chinaTime('2026-09-01T08:30').toISOString()).toBe('2026-09-01T00:30:00.000Z');
+    expect(chinaTime('2026-09-01T08:30:00Z').toISOString()).toBe('2026-09-01T08:30:00.000Z');
+    expect(chinaTime('2026-09-01T08:30+09:00').toISOString()).toBe('2026-08-31T23:30:00.000Z');
+    for (const bad of ['2026-9-1', '2026-13-01', '2026-09-01T24:30', '1725120000', '', 20260901]) expect(() => chinaTime(bad)).toThrow(ValueError);
   });
 });
 
 describe('precedence: flag > HDX_ variable > --config file > default', () => {
   const SETTINGS = {
-    leaseSeconds: { flags: '--lease-seconds <n>', description: '', env: 'HDX_TEST_LEASE_SECONDS', schema: wholeNumber('seconds', 1), default: 30 },
-    maxSubmissions: { flags: '--max-submissions <n>', description: '', env: 'HDX_TEST_MAX_SUBMISSIONS', schema: wholeNumber('submissions', 1), default: 64 },
-    retentionDays: { flags: '--retention-days <n>', description: '', env: 'HDX_TEST_RETENTION_DAYS', schema: wholeNumber('days', 1), default: 7 },
-    follow: { flags: '--follow', description: '', env: 'HDX_TEST_FOLLOW', schema: wholeNumber('days', 1) },
+    leaseSeconds: { flags: '--lease-seconds <n>', description: '', env: 'HDX_TEST_LEASE_SECONDS', parse: wholeNumber('seconds', 1), default: 30 },
+    maxSubmissions: { flags: '--max-submissions <n>', description: '', env: 'HDX_TEST_MAX_SUBMISSIONS', parse: wholeNumber('submissions', 1), default: 64 },
+    retentionDays: { flags: '--retention-days <n>', description: '', env: 'HDX_TEST_RETENTION_DAYS', parse: wholeNumber('days', 1), default: 7 },
+    follow: { flags: '--follow', description: '', env: 'HDX_TEST_FOLLOW', parse: boolean },
   } satisfies Record<string, Setting>;
   const saved = { ...process.env };
   afterEach(() => {
