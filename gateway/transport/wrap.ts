@@ -195,6 +195,7 @@ export function bidiStream<Req, Res>(
         // Not `for await (… of call)`: its end would destroy the duplex, responses and status included.
         for await (const request of call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>) {
           check();
+          requireDecoded(request);
           yield request;
         }
       }

@@ -121,7 +121,7 @@ describe('QueryEvents times outside the Date range', () => {
       const timestamp = Timestamp.encode({ seconds: 1e15, nanos: 0 }).finish();
       const bytes = new BinaryWriter().uint32(field === 'since' ? 10 : 18).bytes(timestamp).finish();
       const before = auditSize();
-      const outcome = await rawCall(rawClient(s.regulator), '/hdx.v1.AuditService/QueryEvents', bytes, true);
+      const outcome = await rawCall(rawClient(s.regulator), '/hdx.v1.AuditService/QueryEvents', bytes, 'server-stream');
       expect({ code: status[outcome.code], details: outcome.details }).toEqual({
         code: 'INVALID_ARGUMENT',
         details: `${field} is outside the range of representable times`,
@@ -135,7 +135,7 @@ describe('request bytes', () => {
   it('a uint64 above 2^53: INVALID_ARGUMENT', async () => {
     const bytes = new BinaryWriter().uint32(8 << 3).uint64(2n ** 60n).finish();
     const before = gw.running.gateway.audit.size;
-    const outcome = await rawCall(rawClient(s.regulator), '/hdx.v1.AuditService/QueryEvents', bytes, true);
+    const outcome = await rawCall(rawClient(s.regulator), '/hdx.v1.AuditService/QueryEvents', bytes, 'server-stream');
     expect(status[outcome.code]).toBe('INVALID_ARGUMENT');
     expect(outcome.details).toBe('request holds an integer above 2^53 - 1, the largest this gateway accepts');
     expect(gw.running.gateway.audit.size).toBe(before);
@@ -146,7 +146,7 @@ describe('request bytes', () => {
   for (const method of METHODS) {
     it(`garbage for ${method.path}: INVALID_ARGUMENT that echoes nothing`, async () => {
       const caller = method.path.includes('Audit') || method.path.includes('ServiceLevels') ? s.regulator : method.path.includes('Delivery') || method.path.includes('Decision') ? s.taikang : s.nanshan;
-      const outcome = await rawCall(rawClient(caller), method.path, garbage, method.stream);
+      const outcome = await rawCall(rawClient(caller), method.path, garbage, method.kind);
       expect({ code: status[outcome.code], details: outcome.details }).toEqual({
         code: 'INVALID_ARGUMENT',
         details: `request bytes do not decode as a ${method.path.split('/').pop()} request`,

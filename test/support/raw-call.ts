@@ -25,12 +25,28 @@ export function rawClient(session: { clients: GatewayClients }): Client {
   return new Client('unused', null as never, { channelOverride: channel });
 }
 
-/** One call of `path` with `bytes`; `stream` for server-streaming methods (cancelled after one message). */
-export function rawCall(client: Client, path: string, bytes: Uint8Array, stream: boolean, timeoutMs = 30_000): Promise<RawOutcome> {
+/** How a method is called: one request and one response, a response stream, or streams both ways. */
+export type CallKind = 'unary' | 'server-stream' | 'bidi';
+
+/**
+ * One call of `path` with `bytes` (for `bidi`, the one request message, then the end of the requests).
+ * A response stream is cancelled after its first message.
+ */
+export function rawCall(client: Client, path: string, bytes: Uint8Array, kind: CallKind, timeoutMs = 30_000): Promise<RawOutcome> {
   const options = { deadline: Date.now() + timeoutMs };
   const request = Buffer.from(bytes);
   return new Promise((resolve) => {
-    if (!stream) {
+    if (kind === 'bidi') {
+      let messages = 0;
+      const call = client.makeBidiStreamRequest(path, identity, identity, new Metadata(), options);
+      call.on('data', () => void (messages += 1));
+      call.on('error', (error: ServiceError) => resolve({ code: error.code, details: error.details, messages }));
+      call.on('end', () => resolve({ code: status.OK, details: '', messages }));
+      call.write(request);
+      call.end();
+      return;
+    }
+    if (kind === 'unary') {
       client.makeUnaryRequest(path, identity, identity, request, new Metadata(), options, (error: ServiceError | null) =>
         resolve(error ? { code: error.code, details: error.details, messages: 0 } : { code: status.OK, details: '', messages: 1 }),
       );
@@ -52,7 +68,7 @@ export function rawCall(client: Client, path: string, bytes: Uint8Array, stream:
 
 export interface MethodInfo {
   path: string;
-  stream: boolean;
+  kind: CallKind;
   decode(bytes: Buffer): unknown;
   encode(request: never): Buffer;
 }
@@ -68,7 +84,7 @@ export const METHODS: MethodInfo[] = [
 ].flatMap((service) =>
   Object.values(service).map((m) => ({
     path: m.path,
-    stream: m.responseStream,
+    kind: (m.requestStream ? 'bidi' : m.responseStream ? 'server-stream' : 'unary') as CallKind,
     decode: m.requestDeserialize as (bytes: Buffer) => unknown,
     encode: m.requestSerialize as (request: never) => Buffer,
   })),
