@@ -13,6 +13,7 @@ import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
 import { bundleFiles, PURPOSE_BY_NAME, submitFiles, submitFilesStreamed } from './submit.js';
 import { registerWatchCommand } from './watch/cli.js';
+import { importConsents, readConsentRows } from './consent-import.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
@@ -189,6 +190,33 @@ export function registerHospitalCommands(program: Command): void {
             ? `${JSON.stringify({ consentId: response.consent?.consentId, receipt: response.receipt })}\n`
             : `consent ${response.consent?.consentId} recorded (receipt verified)\n`,
         );
+      } finally {
+        session.close();
+      }
+    });
+  consent
+    .command('import')
+    .description('record the consents of a .csv (header row) or .ndjson file in one session; rows are reported by number, never by patient')
+    .argument('<file>')
+    .requiredOption(...identityOption)
+    .option(...gatewayOption)
+    .option('--concurrency <n>', 'grants in flight', '8')
+    .option('--json', 'one JSON object per row, then a summary')
+    .action(async (file: string, opts: { identity: string; gateway?: string; concurrency: string; json?: boolean }) => {
+      const rows = readConsentRows(file);
+      const session = await openHospitalSession(opts.identity, opts.gateway);
+      try {
+        const outcomes = await importConsents(session, rows, {
+          concurrency: Number(opts.concurrency),
+          onOutcome: (o) =>
+            void process.stdout.write(
+              opts.json ? `${JSON.stringify(o)}\n` : o.ok ? `✓ row ${o.row}  consent ${o.consentId}${o.replayed ? ' (already recorded)' : ''}\n` : `✗ row ${o.row}  ${o.reason}\n`,
+            ),
+        });
+        const refused = outcomes.filter((o) => !o.ok).length;
+        const summary = { rows: outcomes.length, recorded: outcomes.length - refused, refused };
+        process.stdout.write(opts.json ? `${JSON.stringify({ summary })}\n` : `${summary.recorded}/${summary.rows} recorded\n`);
+        if (refused > 0) process.exitCode = 1;
       } finally {
         session.close();
       }
