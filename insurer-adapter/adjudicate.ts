@@ -19,7 +19,8 @@ import { envelopeDigestOf } from '../keys/formats/receipt.js';
 import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
 import { unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
-import type { SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
+import type { SubmitDecisionRequest, SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
+import { coalescing } from '../proto/coalesce.js';
 import { journalSent, journalSigned, readJournal } from './decision-journal.js';
 import type { Received } from './receive.js';
 import type { InsurerSession } from './session.js';
@@ -110,10 +111,22 @@ export async function signDraft(
 
 /** Submits a signed decision; the idempotency key follows from the decision id, so a resend is a replay. */
 export function submitSignedDecision(session: InsurerSession, decisionId: string, jws: string): Promise<SubmitDecisionResponse> {
-  return unaryCall(session.clients.settlement, session.clients.settlement.submitDecision, {
-    idempotencyKey: `decide-${decisionId}`.slice(0, 128),
-    decision: jws,
-  });
+  return deciderOf(session)({ idempotencyKey: `decide-${decisionId}`.slice(0, 128), decision: jws });
+}
+
+/** Decisions submitted in the same turn go out as one SubmitDecisions call. */
+const deciders = new WeakMap<object, (d: SubmitDecisionRequest) => Promise<SubmitDecisionResponse>>();
+function deciderOf(session: InsurerSession) {
+  const client = session.clients.settlement;
+  let decide = deciders.get(client);
+  if (!decide) {
+    decide = coalescing<SubmitDecisionRequest, SubmitDecisionResponse>(async (decisions: SubmitDecisionRequest[]) => {
+      const { results } = await unaryCall(client, client.submitDecisions, { decisions });
+      return results.map((r) => (r.recorded ? { value: r.recorded } : { refused: r.refused! }));
+    });
+    deciders.set(client, decide);
+  }
+  return decide;
 }
 
 /**

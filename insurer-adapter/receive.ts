@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { envelopeDigestOf, signReceipt } from '../keys/formats/receipt.js';
 import { openPayload } from '../keys/formats/payload.js';
 import { verifyTransferEnvelope, type TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
-import type { Transfer } from '../proto/gen/hdx/v1/delivery.js';
+import type { AcknowledgeTransferRequest, AcknowledgeTransferResponse, Transfer } from '../proto/gen/hdx/v1/delivery.js';
+import { coalescing } from '../proto/coalesce.js';
 import { unaryCall } from '../proto/connect.js';
 import type { InsurerSession } from './session.js';
 
@@ -89,9 +90,20 @@ export async function acknowledge(session: InsurerSession, transfer: Pick<Transf
     },
     session.identity.signingKey,
   );
-  await unaryCall(session.clients.delivery, session.clients.delivery.acknowledgeTransfer, {
-    idempotencyKey: `ack-${transfer.transferId}`,
-    transferId: transfer.transferId,
-    receipt,
-  });
+  await acknowledgerOf(session)({ idempotencyKey: `ack-${transfer.transferId}`, transferId: transfer.transferId, receipt });
+}
+
+/** Acknowledgements made in the same turn go out as one AcknowledgeTransfers call. */
+const acknowledgers = new WeakMap<object, (a: AcknowledgeTransferRequest) => Promise<AcknowledgeTransferResponse>>();
+function acknowledgerOf(session: InsurerSession) {
+  const client = session.clients.delivery;
+  let ack = acknowledgers.get(client);
+  if (!ack) {
+    ack = coalescing<AcknowledgeTransferRequest, AcknowledgeTransferResponse>(async (acknowledgements: AcknowledgeTransferRequest[]) => {
+      const { results } = await unaryCall(client, client.acknowledgeTransfers, { acknowledgements });
+      return results.map((r) => (r.acknowledged ? { value: r.acknowledged } : { refused: r.refused! }));
+    });
+    acknowledgers.set(client, ack);
+  }
+  return ack;
 }

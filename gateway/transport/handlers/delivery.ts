@@ -1,6 +1,8 @@
 import type { DeliveryServiceServer, PullTransfersRequest, PullTransfersResponse } from '../../../proto/gen/hdx/v1/delivery.js';
 import type { Gateway } from '../../app.js';
 import { acknowledgeTransfer, pullTransfers } from '../../delivery/service.js';
+import { eachItem } from '../../batch.js';
+import { itemStatusOf } from '../items.js';
 import { serverStream, unary, type Runtime } from '../wrap.js';
 
 export function deliveryHandlers(gw: Gateway, rt: Runtime): DeliveryServiceServer {
@@ -20,5 +22,12 @@ export function deliveryHandlers(gw: Gateway, rt: Runtime): DeliveryServiceServe
     acknowledgeTransfer: unary(rt, 'AcknowledgeTransfer', (ctx, req) =>
       acknowledgeTransfer(gw, ctx, { idempotencyKey: req.idempotencyKey, transferId: req.transferId, receipt: req.receipt }),
     ),
+    acknowledgeTransfers: unary(rt, 'AcknowledgeTransfers', async (ctx, req) => ({
+      results: (
+        await eachItem(req.acknowledgements, (a) =>
+          acknowledgeTransfer(gw, ctx, { idempotencyKey: a.idempotencyKey, transferId: a.transferId, receipt: a.receipt }),
+        )
+      ).map((o) => (o.ok ? { acknowledged: o.value } : { refused: itemStatusOf(rt, 'AcknowledgeTransfers', ctx, o.error) })),
+    })),
   };
 }

@@ -4,7 +4,7 @@ import { getSubmission, submitRecord } from '../../records/service.js';
 import type { TransferState as DomainState } from '../../storage/transfers.js';
 import { purposeIn } from '../mapping.js';
 import { submitRecords } from '../../records/stream.js';
-import { toWireError } from '../status.js';
+import { itemStatusOf } from '../items.js';
 import { bidiStream, unary, type Runtime } from '../wrap.js';
 
 const STATE_OUT: Record<DomainState, TransferState> = {
@@ -40,15 +40,7 @@ export function recordHandlers(gw: Gateway, rt: Runtime): RecordServiceServer {
       }
       await submitRecords(gw, ctx, records(), (outcome) => {
         if ('result' in outcome) return send({ sequence: outcome.sequence, accepted: outcome.result });
-        const wire = toWireError(outcome.error);
-        if (wire.internal) {
-          const err = outcome.error as { name?: string; stack?: string };
-          rt.logger.error({ method: 'SubmitRecords', party: ctx.party.id, error: err?.name, frames: err?.stack?.split('\n').slice(1, 6).join('\n') }, 'item failed');
-        }
-        return send({
-          sequence: outcome.sequence,
-          refused: { code: wire.code, message: wire.details, retryAfterMs: wire.retryAfterMs ?? 0 },
-        });
+        return send({ sequence: outcome.sequence, refused: itemStatusOf(rt, 'SubmitRecords', ctx, outcome.error) });
       });
     }),
     getSubmission: unary(rt, 'GetSubmission', (ctx, req) => {

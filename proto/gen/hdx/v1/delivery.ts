@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { ItemStatus } from "./common.js";
 
 export const protobufPackage = "hdx.v1";
 
@@ -63,6 +64,20 @@ export interface AcknowledgeTransferResponse {
   transferId: string;
   acknowledgedAt: Date | undefined;
   replayed: boolean;
+}
+
+export interface AcknowledgeTransfersRequest {
+  /** At most 256. */
+  acknowledgements: AcknowledgeTransferRequest[];
+}
+
+export interface AcknowledgeTransferResult {
+  acknowledged?: AcknowledgeTransferResponse | undefined;
+  refused?: ItemStatus | undefined;
+}
+
+export interface AcknowledgeTransfersResponse {
+  results: AcknowledgeTransferResult[];
 }
 
 function createBasePullTransfersRequest(): PullTransfersRequest {
@@ -606,6 +621,237 @@ export const AcknowledgeTransferResponse: MessageFns<AcknowledgeTransferResponse
   },
 };
 
+function createBaseAcknowledgeTransfersRequest(): AcknowledgeTransfersRequest {
+  return { acknowledgements: [] };
+}
+
+export const AcknowledgeTransfersRequest: MessageFns<AcknowledgeTransfersRequest> = {
+  encode(message: AcknowledgeTransfersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.acknowledgements) {
+      AcknowledgeTransferRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeTransfersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeTransfersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.acknowledgements.push(AcknowledgeTransferRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeTransfersRequest {
+    return {
+      acknowledgements: globalThis.Array.isArray(object?.acknowledgements)
+        ? object.acknowledgements.map((e: any) => AcknowledgeTransferRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AcknowledgeTransfersRequest): unknown {
+    const obj: any = {};
+    if (message.acknowledgements?.length) {
+      obj.acknowledgements = message.acknowledgements.map((e) => AcknowledgeTransferRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeTransfersRequest>): AcknowledgeTransfersRequest {
+    return AcknowledgeTransfersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeTransfersRequest>): AcknowledgeTransfersRequest {
+    const message = createBaseAcknowledgeTransfersRequest();
+    message.acknowledgements = object.acknowledgements?.map((e) => AcknowledgeTransferRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAcknowledgeTransferResult(): AcknowledgeTransferResult {
+  return { acknowledged: undefined, refused: undefined };
+}
+
+export const AcknowledgeTransferResult: MessageFns<AcknowledgeTransferResult> = {
+  encode(message: AcknowledgeTransferResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.acknowledged !== undefined) {
+      AcknowledgeTransferResponse.encode(message.acknowledged, writer.uint32(10).fork()).join();
+    }
+    if (message.refused !== undefined) {
+      ItemStatus.encode(message.refused, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeTransferResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeTransferResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.acknowledged = AcknowledgeTransferResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refused = ItemStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeTransferResult {
+    return {
+      acknowledged: isSet(object.acknowledged) ? AcknowledgeTransferResponse.fromJSON(object.acknowledged) : undefined,
+      refused: isSet(object.refused) ? ItemStatus.fromJSON(object.refused) : undefined,
+    };
+  },
+
+  toJSON(message: AcknowledgeTransferResult): unknown {
+    const obj: any = {};
+    if (message.acknowledged !== undefined) {
+      obj.acknowledged = AcknowledgeTransferResponse.toJSON(message.acknowledged);
+    }
+    if (message.refused !== undefined) {
+      obj.refused = ItemStatus.toJSON(message.refused);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeTransferResult>): AcknowledgeTransferResult {
+    return AcknowledgeTransferResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeTransferResult>): AcknowledgeTransferResult {
+    const message = createBaseAcknowledgeTransferResult();
+    message.acknowledged = (object.acknowledged !== undefined && object.acknowledged !== null)
+      ? AcknowledgeTransferResponse.fromPartial(object.acknowledged)
+      : undefined;
+    message.refused = (object.refused !== undefined && object.refused !== null)
+      ? ItemStatus.fromPartial(object.refused)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAcknowledgeTransfersResponse(): AcknowledgeTransfersResponse {
+  return { results: [] };
+}
+
+export const AcknowledgeTransfersResponse: MessageFns<AcknowledgeTransfersResponse> = {
+  encode(message: AcknowledgeTransfersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      AcknowledgeTransferResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcknowledgeTransfersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcknowledgeTransfersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(AcknowledgeTransferResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AcknowledgeTransfersResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => AcknowledgeTransferResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AcknowledgeTransfersResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => AcknowledgeTransferResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AcknowledgeTransfersResponse>): AcknowledgeTransfersResponse {
+    return AcknowledgeTransfersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AcknowledgeTransfersResponse>): AcknowledgeTransfersResponse {
+    const message = createBaseAcknowledgeTransfersResponse();
+    message.results = object.results?.map((e) => AcknowledgeTransferResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Insurers pull the transfers addressed to them. Delivery is at least once: a delivered transfer is
  * leased and delivered again if it is not acknowledged before the lease expires.
@@ -633,11 +879,31 @@ export const DeliveryServiceService = {
       Buffer.from(AcknowledgeTransferResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AcknowledgeTransferResponse => AcknowledgeTransferResponse.decode(value),
   },
+  /**
+   * Several acknowledgements in one call, each handled as AcknowledgeTransfer would handle it: one
+   * result per item, in order; a refused item does not fail the others.
+   */
+  acknowledgeTransfers: {
+    path: "/hdx.v1.DeliveryService/AcknowledgeTransfers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AcknowledgeTransfersRequest): Buffer =>
+      Buffer.from(AcknowledgeTransfersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AcknowledgeTransfersRequest => AcknowledgeTransfersRequest.decode(value),
+    responseSerialize: (value: AcknowledgeTransfersResponse): Buffer =>
+      Buffer.from(AcknowledgeTransfersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AcknowledgeTransfersResponse => AcknowledgeTransfersResponse.decode(value),
+  },
 } as const;
 
 export interface DeliveryServiceServer extends UntypedServiceImplementation {
   pullTransfers: handleServerStreamingCall<PullTransfersRequest, PullTransfersResponse>;
   acknowledgeTransfer: handleUnaryCall<AcknowledgeTransferRequest, AcknowledgeTransferResponse>;
+  /**
+   * Several acknowledgements in one call, each handled as AcknowledgeTransfer would handle it: one
+   * result per item, in order; a refused item does not fail the others.
+   */
+  acknowledgeTransfers: handleUnaryCall<AcknowledgeTransfersRequest, AcknowledgeTransfersResponse>;
 }
 
 export interface DeliveryServiceClient extends Client {
@@ -664,6 +930,25 @@ export interface DeliveryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AcknowledgeTransferResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Several acknowledgements in one call, each handled as AcknowledgeTransfer would handle it: one
+   * result per item, in order; a refused item does not fail the others.
+   */
+  acknowledgeTransfers(
+    request: AcknowledgeTransfersRequest,
+    callback: (error: ServiceError | null, response: AcknowledgeTransfersResponse) => void,
+  ): ClientUnaryCall;
+  acknowledgeTransfers(
+    request: AcknowledgeTransfersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AcknowledgeTransfersResponse) => void,
+  ): ClientUnaryCall;
+  acknowledgeTransfers(
+    request: AcknowledgeTransfersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AcknowledgeTransfersResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -21,6 +21,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { ItemStatus } from "./common.js";
 
 export const protobufPackage = "hdx.v1";
 
@@ -100,6 +101,20 @@ export interface OverdueTransfer {
 export interface GetServiceLevelsResponse {
   levels: ServiceLevel[];
   overdue: OverdueTransfer[];
+}
+
+export interface SubmitDecisionsRequest {
+  /** At most 256. */
+  decisions: SubmitDecisionRequest[];
+}
+
+export interface SubmitDecisionResult {
+  recorded?: SubmitDecisionResponse | undefined;
+  refused?: ItemStatus | undefined;
+}
+
+export interface SubmitDecisionsResponse {
+  results: SubmitDecisionResult[];
 }
 
 function createBaseSubmitDecisionRequest(): SubmitDecisionRequest {
@@ -1265,6 +1280,237 @@ export const GetServiceLevelsResponse: MessageFns<GetServiceLevelsResponse> = {
   },
 };
 
+function createBaseSubmitDecisionsRequest(): SubmitDecisionsRequest {
+  return { decisions: [] };
+}
+
+export const SubmitDecisionsRequest: MessageFns<SubmitDecisionsRequest> = {
+  encode(message: SubmitDecisionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.decisions) {
+      SubmitDecisionRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitDecisionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitDecisionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.decisions.push(SubmitDecisionRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitDecisionsRequest {
+    return {
+      decisions: globalThis.Array.isArray(object?.decisions)
+        ? object.decisions.map((e: any) => SubmitDecisionRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SubmitDecisionsRequest): unknown {
+    const obj: any = {};
+    if (message.decisions?.length) {
+      obj.decisions = message.decisions.map((e) => SubmitDecisionRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitDecisionsRequest>): SubmitDecisionsRequest {
+    return SubmitDecisionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitDecisionsRequest>): SubmitDecisionsRequest {
+    const message = createBaseSubmitDecisionsRequest();
+    message.decisions = object.decisions?.map((e) => SubmitDecisionRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSubmitDecisionResult(): SubmitDecisionResult {
+  return { recorded: undefined, refused: undefined };
+}
+
+export const SubmitDecisionResult: MessageFns<SubmitDecisionResult> = {
+  encode(message: SubmitDecisionResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recorded !== undefined) {
+      SubmitDecisionResponse.encode(message.recorded, writer.uint32(10).fork()).join();
+    }
+    if (message.refused !== undefined) {
+      ItemStatus.encode(message.refused, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitDecisionResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitDecisionResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recorded = SubmitDecisionResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.refused = ItemStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitDecisionResult {
+    return {
+      recorded: isSet(object.recorded) ? SubmitDecisionResponse.fromJSON(object.recorded) : undefined,
+      refused: isSet(object.refused) ? ItemStatus.fromJSON(object.refused) : undefined,
+    };
+  },
+
+  toJSON(message: SubmitDecisionResult): unknown {
+    const obj: any = {};
+    if (message.recorded !== undefined) {
+      obj.recorded = SubmitDecisionResponse.toJSON(message.recorded);
+    }
+    if (message.refused !== undefined) {
+      obj.refused = ItemStatus.toJSON(message.refused);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitDecisionResult>): SubmitDecisionResult {
+    return SubmitDecisionResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitDecisionResult>): SubmitDecisionResult {
+    const message = createBaseSubmitDecisionResult();
+    message.recorded = (object.recorded !== undefined && object.recorded !== null)
+      ? SubmitDecisionResponse.fromPartial(object.recorded)
+      : undefined;
+    message.refused = (object.refused !== undefined && object.refused !== null)
+      ? ItemStatus.fromPartial(object.refused)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubmitDecisionsResponse(): SubmitDecisionsResponse {
+  return { results: [] };
+}
+
+export const SubmitDecisionsResponse: MessageFns<SubmitDecisionsResponse> = {
+  encode(message: SubmitDecisionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      SubmitDecisionResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitDecisionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitDecisionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(SubmitDecisionResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitDecisionsResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => SubmitDecisionResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SubmitDecisionsResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => SubmitDecisionResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubmitDecisionsResponse>): SubmitDecisionsResponse {
+    return SubmitDecisionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubmitDecisionsResponse>): SubmitDecisionsResponse {
+    const message = createBaseSubmitDecisionsResponse();
+    message.results = object.results?.map((e) => SubmitDecisionResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Settlement decisions flow back from the insurer to the submitting hospital's discharge desk. */
 export type SettlementServiceService = typeof SettlementServiceService;
 export const SettlementServiceService = {
@@ -1278,6 +1524,21 @@ export const SettlementServiceService = {
     responseSerialize: (value: SubmitDecisionResponse): Buffer =>
       Buffer.from(SubmitDecisionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitDecisionResponse => SubmitDecisionResponse.decode(value),
+  },
+  /**
+   * Several decisions in one call, each handled as SubmitDecision would handle it: one result per
+   * item, in order; a refused item does not fail the others.
+   */
+  submitDecisions: {
+    path: "/hdx.v1.SettlementService/SubmitDecisions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitDecisionsRequest): Buffer =>
+      Buffer.from(SubmitDecisionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitDecisionsRequest => SubmitDecisionsRequest.decode(value),
+    responseSerialize: (value: SubmitDecisionsResponse): Buffer =>
+      Buffer.from(SubmitDecisionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitDecisionsResponse => SubmitDecisionsResponse.decode(value),
   },
   streamDecisions: {
     path: "/hdx.v1.SettlementService/StreamDecisions" as const,
@@ -1320,6 +1581,11 @@ export const SettlementServiceService = {
 
 export interface SettlementServiceServer extends UntypedServiceImplementation {
   submitDecision: handleUnaryCall<SubmitDecisionRequest, SubmitDecisionResponse>;
+  /**
+   * Several decisions in one call, each handled as SubmitDecision would handle it: one result per
+   * item, in order; a refused item does not fail the others.
+   */
+  submitDecisions: handleUnaryCall<SubmitDecisionsRequest, SubmitDecisionsResponse>;
   streamDecisions: handleServerStreamingCall<StreamDecisionsRequest, StreamDecisionsResponse>;
   /**
    * The hospital has stored every decision up to a cursor; the gateway may then drop their tokens once
@@ -1344,6 +1610,25 @@ export interface SettlementServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SubmitDecisionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Several decisions in one call, each handled as SubmitDecision would handle it: one result per
+   * item, in order; a refused item does not fail the others.
+   */
+  submitDecisions(
+    request: SubmitDecisionsRequest,
+    callback: (error: ServiceError | null, response: SubmitDecisionsResponse) => void,
+  ): ClientUnaryCall;
+  submitDecisions(
+    request: SubmitDecisionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitDecisionsResponse) => void,
+  ): ClientUnaryCall;
+  submitDecisions(
+    request: SubmitDecisionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitDecisionsResponse) => void,
   ): ClientUnaryCall;
   streamDecisions(
     request: StreamDecisionsRequest,
