@@ -179,6 +179,11 @@ const MATRIX: Record<string, Entry> = {
     request: (f) => ({ idempotencyKey: idem('matrix'), transferId: f.transferId, receipt: 'not-a-receipt' }),
     expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK', 'NOT_FOUND', 'PERMISSION_DENIED'),
   },
+  '/hdx.v1.DeliveryService/AcknowledgeTransfers': {
+    // One item, refused or accepted exactly as AcknowledgeTransfer.
+    request: (f) => ({ acknowledgements: [{ idempotencyKey: idem('matrix'), transferId: f.transferId, receipt: 'not-a-receipt' }] }),
+    expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK', 'NOT_FOUND', 'PERMISSION_DENIED'),
+  },
   '/hdx.v1.DirectoryService/GetJwks': {
     request: () => ({}),
     expected: row('OK', 'OK', 'OK', 'OK', 'OK'),
@@ -207,6 +212,11 @@ const MATRIX: Record<string, Entry> = {
   '/hdx.v1.SettlementService/SubmitDecision': {
     // taikang's own decision again (a replay: OK); pingan's signature check fails on taikang's token.
     request: (f) => ({ idempotencyKey: idem('matrix'), decision: f.decisionJws }),
+    expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK', 'INVALID_ARGUMENT', 'PERMISSION_DENIED'),
+  },
+  '/hdx.v1.SettlementService/SubmitDecisions': {
+    // One item, refused or accepted exactly as SubmitDecision.
+    request: (f) => ({ decisions: [{ idempotencyKey: idem('matrix'), decision: f.decisionJws }] }),
     expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK', 'INVALID_ARGUMENT', 'PERMISSION_DENIED'),
   },
   '/hdx.v1.SettlementService/StreamDecisions': {
@@ -322,7 +332,14 @@ function callStatus(client: Client, method: MethodDefinition, request: object): 
       stream.on('error', (error: ServiceError) => resolve(codeOf(error)));
       stream.on('end', () => resolve('OK'));
     } else {
-      client.makeUnaryRequest(method.path, serialize, method.responseDeserialize, message, { deadline }, (error) => resolve(codeOf(error)));
+      // A batch call (one item here) ends OK and answers per item: the cell is that item's status.
+      const itemOf = (response: unknown): Code => {
+        const refused = (response as { results?: Array<{ refused?: { code: number } }> } | undefined)?.results?.[0]?.refused;
+        return refused ? (status[refused.code] as Code) : 'OK';
+      };
+      client.makeUnaryRequest(method.path, serialize, method.responseDeserialize, message, { deadline }, (error, response) =>
+        resolve(error ? codeOf(error) : itemOf(response)),
+      );
     }
   });
 }
