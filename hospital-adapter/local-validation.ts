@@ -1,8 +1,31 @@
 /**
- * What the adapter checks before sending a file: that it is a FHIR R4 Bundle holding a Patient. Problems
- * name the element and what is expected, never a value, so they can go into a reason file.
+ * What the daemon checks before sending a file. With the exchange's intake configuration (`--intake`, the
+ * file the operator publishes) that is the gateway's own profile check (profile/), so what it refuses the
+ * gateway would refuse too; without it only the shape — a FHIR R4 Bundle holding a Patient — because a
+ * hospital extension the operator maps would look like a missing amount here. Problems name the element and
+ * what is expected, never a value, so they can go into a reason file.
  */
-export function localProblems(bytes: Uint8Array): string[] {
+import { loadIntakeConfig, validateDischargeBundle, type ProfilePurpose } from '../profile/index.js';
+
+export type LocalCheck = (bytes: Uint8Array) => string[];
+
+export function localCheck(options: { purpose: string; intakePath?: string; hospitalId?: string }): LocalCheck {
+  if (options.intakePath === undefined) return shapeProblems;
+  const config = loadIntakeConfig(options.intakePath);
+  return (bytes) => {
+    const problems = shapeProblems(bytes);
+    if (problems.length > 0) return problems;
+    const bundle: unknown = JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, ''));
+    const result = validateDischargeBundle(bundle, {
+      purpose: options.purpose as ProfilePurpose,
+      config,
+      ...(options.hospitalId !== undefined && { hospitalId: options.hospitalId }),
+    });
+    return result.problems.map((p) => `${p.path}: ${p.expected}`);
+  };
+}
+
+export function shapeProblems(bytes: Uint8Array): string[] {
   let bundle: unknown;
   try {
     bundle = JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, ''));

@@ -2,10 +2,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
+import { loadPartyIdentity } from '../../keys/exchange/load.js';
 import { lockFolder } from '../../cli/runtime/folder-lock.js';
 import { describeError } from '../../proto/errors.js';
 import { followDecisions } from '../decisions.js';
 import { makeFolders } from '../durable.js';
+import { localCheck } from '../local-validation.js';
 import { openHospitalSession, type HospitalSession } from '../session.js';
 import { PURPOSE_BY_NAME } from '../submit.js';
 import { watchDropFolder, type WatchEvent } from './daemon.js';
@@ -43,9 +45,10 @@ export function registerWatchCommand(hospital: Command): void {
     .option('--state <dir>', 'the outbox and lock (default: <folder>/.hdx)')
     .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
     .option('--concurrency <n>', 'submissions in flight', positiveInteger, 4)
+    .option('--intake <file>', 'the exchange’s intake configuration: check each bundle against the full profile before sending')
     .option('--decisions <dir>', 'also receive settlement decisions into this folder for the HIS')
     .option('--rescan-seconds <n>', 'look at the folder this often besides file-system events', positiveInteger, 30)
-    .action(async (folder: string, opts: { identity: string; gateway?: string; state?: string; purpose: string; concurrency: number; decisions?: string; rescanSeconds: number }) => {
+    .action(async (folder: string, opts: { identity: string; gateway?: string; state?: string; purpose: string; concurrency: number; intake?: string; decisions?: string; rescanSeconds: number }) => {
       if (!(opts.purpose in PURPOSE_BY_NAME)) throw new InvalidArgumentError(`--purpose: one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`);
       const stateDir = opts.state ?? join(folder, '.hdx');
       makeFolders(stateDir);
@@ -63,6 +66,7 @@ export function registerWatchCommand(hospital: Command): void {
           purpose: opts.purpose,
           concurrency: opts.concurrency,
           rescanMs: opts.rescanSeconds * 1000,
+          check: localCheck({ purpose: opts.purpose, ...(opts.intake !== undefined && { intakePath: opts.intake }), hospitalId: loadPartyIdentity(opts.identity).party.id }),
           signal: stop.signal,
           openSession: () => openHospitalSession(opts.identity, opts.gateway),
           onEvent: (event) => {

@@ -17,7 +17,7 @@ import { bundleDigestOf } from '../../keys/formats/submission.js';
 import { isServiceError } from '../../proto/connect.js';
 import { describeError, statusName } from '../../proto/errors.js';
 import { makeFolders } from '../durable.js';
-import { localProblems } from '../local-validation.js';
+import { localCheck, shapeProblems, type LocalCheck } from '../local-validation.js';
 import type { HospitalSession } from '../session.js';
 import { idempotencyKeyOf, submitBundle } from '../submit.js';
 import { backoffDelay, DEFAULT_BACKOFF, systemClock, type BackoffPolicy, type Clock } from './backoff.js';
@@ -58,6 +58,8 @@ export interface WatchOptions {
   clock?: Clock;
   random?: () => number;
   onEvent?: (event: WatchEvent) => void;
+  /** The check before sending (default: the shape only; see local-validation.ts). */
+  check?: LocalCheck;
   /** Called with the session once it is open (the CLI starts following decisions on it). */
   onSession?: (session: HospitalSession) => void;
 }
@@ -145,7 +147,7 @@ export async function watchDropFolder(options: WatchOptions): Promise<WatchSumma
       outbox.forget(row.id); // replaced under the same name: the new content has its own row
       return 'settled';
     }
-    const problems = localProblems(bytes);
+    const problems = (options.check ?? shapeProblems)(bytes);
     if (problems.length > 0) return settleFailed(row, `refused locally: ${problems.join('; ')}`, problems);
     try {
       const response = await submitBundle(live, bytes, purpose, { forMs: 0 });
