@@ -13,6 +13,8 @@ import { followDecisions, type DecisionEvent } from './decisions.js';
 import { openHospitalSession } from './session.js';
 import { bundleFiles, PURPOSE_BY_NAME, submitFiles, submitFilesStreamed } from './submit.js';
 import { registerWatchCommand } from './watch/cli.js';
+import { SubmitProgress } from './progress.js';
+import { partitionBundles } from './local-validation.js';
 import { importConsents, readConsentRows } from './consent-import.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
@@ -87,7 +89,13 @@ export function registerHospitalCommands(program: Command): void {
     .action(async (paths: string[], opts: { identity: string; gateway?: string; purpose: string; concurrency: number; json?: boolean }) => {
       const session = await openHospitalSession(opts.identity, opts.gateway);
       try {
-        const files = bundleFiles(paths);
+        // What is not a bundle is skipped with its reason, never sent.
+        const { bundles: files, skipped } = partitionBundles(bundleFiles(paths));
+        const progress = new SubmitProgress(files.length + skipped.length, process.stderr);
+        for (const skip of skipped) {
+          progress.tick('SKIPPED');
+          process.stdout.write(opts.json ? `${JSON.stringify({ file: skip.file, ok: false, status: 'SKIPPED', message: skip.reason })}\n` : `- ${skip.file}  skipped: ${skip.reason}\n`);
+        }
         // One file: SubmitRecord. Several (a folder, a backlog): one SubmitRecords stream.
         const submit = files.length > 1 ? submitFilesStreamed : submitFiles;
         const outcomes = await submit(session, files, {
@@ -95,6 +103,7 @@ export function registerHospitalCommands(program: Command): void {
           concurrency: opts.concurrency,
           window: Math.max(opts.concurrency, 32),
           onOutcome: (o) => {
+            progress.tick(o.ok ? undefined : o.status);
             if (opts.json) process.stdout.write(`${JSON.stringify(o.ok ? { file: o.file, ok: true, ...o.response } : o)}\n`);
             else if (o.ok) {
               const to = o.response.transfers.map((t) => t.insurerId).join(', ');
@@ -103,8 +112,10 @@ export function registerHospitalCommands(program: Command): void {
           },
         });
         const accepted = outcomes.filter((o) => o.ok).length;
-        const summary = { submitted: outcomes.length, accepted, refused: outcomes.length - accepted };
-        process.stdout.write(opts.json ? `${JSON.stringify({ summary })}\n` : `${accepted}/${outcomes.length} accepted\n`);
+        const summary = { submitted: outcomes.length, accepted, refused: outcomes.length - accepted, skipped: skipped.length };
+        process.stdout.write(
+          opts.json ? `${JSON.stringify({ summary })}\n` : `${accepted}/${outcomes.length} accepted${skipped.length > 0 ? `, ${skipped.length} skipped (not bundles)` : ''}\n`,
+        );
         if (summary.refused > 0) process.exitCode = 1;
       } finally {
         session.close();

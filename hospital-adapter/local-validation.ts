@@ -5,6 +5,7 @@
  * hospital extension the operator maps would look like a missing amount here. Problems name the element and
  * what is expected, never a value, so they can go into a reason file.
  */
+import { readFileSync } from 'node:fs';
 import { loadIntakeConfig, validateDischargeBundle, type ProfilePurpose } from '../profile/index.js';
 
 export type LocalCheck = (bytes: Uint8Array) => string[];
@@ -39,4 +40,23 @@ export function shapeProblems(bytes: Uint8Array): string[] {
   if (!Array.isArray(entries) || entries.length === 0) return ['Bundle.entry: expected the discharge record’s resources'];
   const hasPatient = entries.some((entry) => (entry as { resource?: { resourceType?: unknown } } | null)?.resource?.resourceType === 'Patient');
   return hasPatient ? [] : ['Bundle.entry: expected a Patient resource'];
+}
+
+/** Splits files into bundles and the rest (unreadable, not JSON, not a Bundle), with each one's reason. */
+export function partitionBundles(files: readonly string[]): { bundles: string[]; skipped: Array<{ file: string; reason: string }> } {
+  const bundles: string[] = [];
+  const skipped: Array<{ file: string; reason: string }> = [];
+  for (const file of files) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      skipped.push({ file, reason: 'cannot be read' });
+      continue;
+    }
+    const problems = shapeProblems(bytes);
+    if (problems.length === 0) bundles.push(file);
+    else skipped.push({ file, reason: problems.join('; ') });
+  }
+  return { bundles, skipped };
 }
