@@ -58,8 +58,22 @@ function typeMatches(type: string, data: unknown): boolean {
 
 const article = (type: string) => (type === 'object' || type === 'array' || type === 'integer' ? 'an' : 'a');
 
+/** A path built only when a problem needs it: the parent's path and this step. */
+interface Path {
+  parent: Path | null;
+  step: string;
+}
+const pathText = (p: Path): string => (p.parent ? pathText(p.parent) : '') + p.step;
+
+type Node = (data: unknown, path: Path, out: Problem[]) => void;
+
+/**
+ * Compiles the schema once into a tree of closures (references resolved, patterns built, property lists
+ * made), so a bundle is checked in one walk with no allocation on the paths that pass.
+ */
 export function compileSchema(root: Schema): SchemaCheck {
   assertKnownKeywords(root, String(root['$id'] ?? 'schema'));
+  const compiled = new Map<Schema, Node>();
   const resolve = (ref: string): Schema => {
     const match = /^#\/\$defs\/([A-Za-z0-9_-]+)$/.exec(ref);
     const target = match && isObject(root['$defs']) ? (root['$defs'] as Schema)[match[1]!] : undefined;
@@ -67,59 +81,78 @@ export function compileSchema(root: Schema): SchemaCheck {
     return target;
   };
 
-  function check(schema: Schema, data: unknown, path: string, out: Problem[], named?: string): void {
-    const add = (expected: string, at = path): void => void out.push({ path: at, expected });
-    if (typeof schema['$ref'] === 'string') check(resolve(schema['$ref']), data, path, out, schema['$ref'].split('/').pop());
-    if ('const' in schema && data !== schema['const']) return add(`must be ${JSON.stringify(schema['const'])}`);
-    if (Array.isArray(schema['enum']) && !schema['enum'].includes(data)) {
-      return add(`must be one of ${schema['enum'].map((v) => JSON.stringify(v)).join(', ')}`);
-    }
-    if (typeof schema['type'] === 'string' && !typeMatches(schema['type'], data)) return add(`must be ${article(schema['type'])} ${schema['type']}`);
-    if (typeof data === 'string') {
-      if (typeof schema['minLength'] === 'number' && [...data].length < schema['minLength']) add('must not be empty');
-      if (typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern'], 'u').test(data)) {
-        add((named && FORMAT_WORDING[named]) ?? `must match ${schema['pattern']}`);
+  function compile(schema: Schema, named?: string): Node {
+    const known = compiled.get(schema);
+    if (known) return known;
+    let body: Node | undefined;
+    const node: Node = (data, path, out) => body!(data, path, out);
+    compiled.set(schema, node);
+    const add = (out: Problem[], path: Path, expected: string) => void out.push({ path: pathText(path), expected });
+
+    const ref = typeof schema['$ref'] === 'string' ? schema['$ref'] : undefined;
+    const refNode = ref ? compile(resolve(ref), ref.split('/').pop()) : undefined;
+    const hasConst = 'const' in schema;
+    const constant = schema['const'];
+    const enumValues = Array.isArray(schema['enum']) ? (schema['enum'] as unknown[]) : undefined;
+    const type = typeof schema['type'] === 'string' ? schema['type'] : undefined;
+    const minLength = typeof schema['minLength'] === 'number' ? schema['minLength'] : undefined;
+    const pattern = typeof schema['pattern'] === 'string' ? new RegExp(schema['pattern'], 'u') : undefined;
+    const patternWording = pattern ? ((named && FORMAT_WORDING[named]) ?? `must match ${String(schema['pattern'])}`) : '';
+    const minimum = typeof schema['minimum'] === 'number' ? schema['minimum'] : undefined;
+    const step = typeof schema['multipleOf'] === 'number' ? schema['multipleOf'] : undefined;
+    const minItems = typeof schema['minItems'] === 'number' ? schema['minItems'] : undefined;
+    const maxItems = typeof schema['maxItems'] === 'number' ? schema['maxItems'] : undefined;
+    const unique = schema['uniqueItems'] === true;
+    const items = isObject(schema['items']) ? compile(schema['items'] as Schema) : undefined;
+    const required = Array.isArray(schema['required']) ? (schema['required'] as string[]) : [];
+    const properties = Object.entries(isObject(schema['properties']) ? (schema['properties'] as Record<string, Schema>) : {}).map(
+      ([key, sub]) => [key, compile(sub)] as const,
+    );
+    const closed = schema['additionalProperties'] === false ? new Set(properties.map(([key]) => key)) : undefined;
+    const allOf = Array.isArray(schema['allOf']) ? (schema['allOf'] as Schema[]).map((sub) => compile(sub)) : [];
+    const ifNode = isObject(schema['if']) ? compile(schema['if'] as Schema) : undefined;
+    const thenNode = isObject(schema['then']) ? compile(schema['then'] as Schema) : undefined;
+
+    body = (data, path, out) => {
+      if (refNode) refNode(data, path, out);
+      if (hasConst && data !== constant) return add(out, path, `must be ${JSON.stringify(constant)}`);
+      if (enumValues && !enumValues.includes(data)) return add(out, path, `must be one of ${enumValues.map((v) => JSON.stringify(v)).join(', ')}`);
+      if (type && !typeMatches(type, data)) return add(out, path, `must be ${article(type)} ${type}`);
+      if (typeof data === 'string') {
+        if (minLength !== undefined && [...data].length < minLength) add(out, path, 'must not be empty');
+        if (pattern && !pattern.test(data)) add(out, path, patternWording);
+      } else if (typeof data === 'number') {
+        if (minimum !== undefined && data < minimum) add(out, path, `must be ≥ ${minimum}`);
+        if (step !== undefined && Math.abs(data / step - Math.round(data / step)) > 1e-6) add(out, path, 'must have at most two decimal places (fen)');
+      } else if (Array.isArray(data)) {
+        if (minItems !== undefined && data.length < minItems) add(out, path, `must have at least ${minItems} item${minItems === 1 ? '' : 's'}`);
+        if (maxItems !== undefined && data.length > maxItems) add(out, path, `must have at most ${maxItems} items`);
+        if (unique && new Set(data.map((v) => JSON.stringify(v))).size !== data.length) add(out, path, 'must not repeat an item');
+        if (items) for (let i = 0; i < data.length; i++) items(data[i], { parent: path, step: `[${i}]` }, out);
+      } else if (isObject(data)) {
+        for (const key of required) if (!(key in data)) add(out, { parent: path, step: `.${key}` }, 'is required');
+        for (const [key, sub] of properties) {
+          if (!(key in data)) continue;
+          const value = data[key];
+          const label = key === 'resource' && isObject(value) && typeof value['resourceType'] === 'string' ? `(${value['resourceType']})` : '';
+          sub(value, { parent: path, step: `.${key}${label}` }, out);
+        }
+        if (closed) for (const key of Object.keys(data)) if (!closed.has(key)) add(out, path, `has an element the schema does not define (${key})`);
       }
-    }
-    if (typeof data === 'number') {
-      if (typeof schema['minimum'] === 'number' && data < schema['minimum']) add(`must be ≥ ${schema['minimum']}`);
-      const step = schema['multipleOf'];
-      if (typeof step === 'number' && Math.abs(data / step - Math.round(data / step)) > 1e-6) add('must have at most two decimal places (fen)');
-    }
-    if (Array.isArray(data)) {
-      if (typeof schema['minItems'] === 'number' && data.length < schema['minItems']) {
-        add(`must have at least ${schema['minItems']} item${schema['minItems'] === 1 ? '' : 's'}`);
+      for (const sub of allOf) sub(data, path, out);
+      if (ifNode && thenNode) {
+        const probe: Problem[] = [];
+        ifNode(data, path, probe);
+        if (probe.length === 0) thenNode(data, path, out);
       }
-      if (typeof schema['maxItems'] === 'number' && data.length > schema['maxItems']) add(`must have at most ${schema['maxItems']} items`);
-      if (schema['uniqueItems'] === true && new Set(data.map((v) => JSON.stringify(v))).size !== data.length) add('must not repeat an item');
-      if (isObject(schema['items'])) data.forEach((item, i) => check(schema['items'] as Schema, item, `${path}[${i}]`, out));
-    }
-    if (isObject(data)) {
-      for (const key of Array.isArray(schema['required']) ? (schema['required'] as string[]) : []) {
-        if (!(key in data)) add('is required', `${path}.${key}`);
-      }
-      const properties = isObject(schema['properties']) ? (schema['properties'] as Record<string, Schema>) : {};
-      for (const [key, sub] of Object.entries(properties)) {
-        if (!(key in data)) continue;
-        const value = data[key];
-        const label = key === 'resource' && isObject(value) && typeof value['resourceType'] === 'string' ? `(${value['resourceType']})` : '';
-        check(sub, value, `${path}.${key}${label}`, out);
-      }
-      if (schema['additionalProperties'] === false) {
-        for (const key of Object.keys(data)) if (!(key in properties)) add(`has an element the schema does not define (${key})`);
-      }
-    }
-    for (const sub of Array.isArray(schema['allOf']) ? (schema['allOf'] as Schema[]) : []) check(sub, data, path, out);
-    if (isObject(schema['if']) && isObject(schema['then'])) {
-      const probe: Problem[] = [];
-      check(schema['if'] as Schema, data, path, probe);
-      if (probe.length === 0) check(schema['then'] as Schema, data, path, out);
-    }
+    };
+    return node;
   }
 
+  const rootNode = compile(root);
   return (data, rootPath) => {
     const out: Problem[] = [];
-    check(root, data, rootPath, out);
+    rootNode(data, { parent: null, step: rootPath }, out);
     const seen = new Set<string>();
     return out.filter((p) => !seen.has(`${p.path} ${p.expected}`) && seen.add(`${p.path} ${p.expected}`));
   };
