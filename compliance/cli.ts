@@ -5,6 +5,7 @@ import { parseWith } from '../cli/runtime/settings.js';
 import { chinaTime, existingPath, wholeNumber } from '../cli/runtime/values.js';
 import { unaryCall } from '../proto/connect.js';
 import type { QueryEventsResponse } from '../proto/gen/hdx/v1/audit.js';
+import { registerConsoleCommand } from './console/command.js';
 import { checkEvidence, checkEvidenceFile, fetchEvidence, type EvidenceReport } from './evidence.js';
 import { exportLog, isExportFormat } from './export.js';
 import { createOutput } from './output.js';
@@ -254,6 +255,8 @@ export function registerAuditCommands(program: Command): void {
         session.close();
       }
     });
+
+  registerConsoleCommand(audit);
 
   audit
     .command('checkpoint')

@@ -15,6 +15,7 @@ import {
   type Checkpoint,
 } from '../keys/transparency/index.js';
 import { unaryCall } from '../proto/connect.js';
+import type { AuditEvent } from '../proto/gen/hdx/v1/audit.js';
 import { writeFileSync, renameSync } from 'node:fs';
 import { ChainBreak } from './event-chain.js';
 import { BLOCK, ParallelEventChain } from './parallel-chain.js';
@@ -79,7 +80,14 @@ function saveState(path: string, state: SavedState): void {
 
 export async function verifyLog(
   session: ComplianceSession,
-  options: { statePath: string; full?: boolean; sample?: number; onProgress?: (done: number, total: number) => void },
+  options: {
+    statePath: string;
+    full?: boolean;
+    sample?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** Each page of events as it is checked (full verification only): the console keeps what it verified. */
+    onEvents?: (page: readonly AuditEvent[]) => void;
+  },
 ): Promise<VerifyReport> {
   const proved: string[] = [];
   let checkpoint: Checkpoint | undefined;
@@ -101,7 +109,7 @@ export async function verifyLog(
     proved.push(
       options.full === false
         ? await verifySample(session, checkpoint, options.sample ?? 32)
-        : await verifyAllEvents(session, checkpoint, options.onProgress),
+        : await verifyAllEvents(session, checkpoint, options.onProgress, options.onEvents),
     );
     // 5. saveState
     saveState(options.statePath, {
@@ -158,6 +166,7 @@ async function verifyAllEvents(
   session: ComplianceSession,
   cp: Checkpoint,
   onProgress?: (done: number, total: number) => void,
+  onEvents?: (page: readonly AuditEvent[]) => void,
 ): Promise<string> {
   // A large log is checked on worker threads while the next page is fetched; a small one inline
   // (starting workers would cost more than it saves).
@@ -167,6 +176,7 @@ async function verifyAllEvents(
   try {
     for await (const page of eventPages(session, 0, cp.size)) {
       await chain.push(page);
+      onEvents?.(page);
       received += page.length;
       onProgress?.(received, cp.size);
     }
