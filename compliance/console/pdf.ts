@@ -1,20 +1,11 @@
 /**
- * The monthly report as PDF, printed by the system's Chromium (Debian's `chromium` package) through
- * playwright-core — no browser is downloaded. The report's HTML is self-contained (styles inline, charts
- * as SVG), so the browser needs no server and fetches nothing.
+ * The monthly report as PDF, printed by the system's Chromium. The report's HTML is self-contained
+ * (styles inline, charts as SVG), so the browser runs offline, with JavaScript off, and fetches nothing.
  */
-import { existsSync } from 'node:fs';
-
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-
-export function chromiumPath(): string | undefined {
-  const path = process.env.HDX_CHROMIUM ?? DEFAULT_CHROMIUM;
-  return existsSync(path) ? path : undefined;
-}
+import { launchChromium } from './chromium.js';
 
 export async function renderPdf(documentHtml: string, executablePath: string): Promise<Buffer> {
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  const browser = await launchChromium(executablePath);
   try {
     const context = await browser.newContext({ offline: true, javaScriptEnabled: false });
     const page = await context.newPage();

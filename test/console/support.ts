@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { launchChromium as launch, type Browser } from '../../compliance/console/chromium.js';
 import { revokeConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
 import { signDraft, submitSignedDecision, type DecisionDraft } from '../../insurer-adapter/adjudicate.js';
@@ -110,7 +110,6 @@ export function browserAvailable(): boolean {
 }
 
 export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  return launch(CHROMIUM);
 }
