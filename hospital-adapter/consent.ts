@@ -2,7 +2,7 @@
 import { verifyConsentReceipt } from '../keys/formats/receipt.js';
 import { DataCategory } from '../proto/gen/hdx/v1/common.js';
 import type { ConsentTerms, GrantConsentResponse, RevokeConsentResponse } from '../proto/gen/hdx/v1/consent.js';
-import { unaryCall } from '../proto/connect.js';
+import { retryUnavailable, unaryCall } from '../proto/connect.js';
 import type { HospitalSession } from './session.js';
 
 /** What adjudicating a discharge needs: everything but free-text notes (minimum necessary). */
@@ -33,12 +33,15 @@ async function checkReceipt(session: HospitalSession, receipt: string): Promise<
   });
 }
 
-/** Grants a consent and checks the gateway's signed receipt before reporting success. */
+/**
+ * Grants a consent and checks the gateway's signed receipt before reporting success. UNAVAILABLE is retried
+ * (the idempotency key makes a grant that did land answer with its first receipt).
+ */
 export async function grantConsent(
   session: HospitalSession,
   request: { idempotencyKey: string; patientNationalId: string; terms: ConsentTerms },
 ): Promise<GrantConsentResponse> {
-  const response = await unaryCall(session.clients.consent, session.clients.consent.grantConsent, request);
+  const response = await retryUnavailable(() => unaryCall(session.clients.consent, session.clients.consent.grantConsent, request));
   await checkReceipt(session, response.receipt);
   return response;
 }
@@ -47,7 +50,7 @@ export async function revokeConsent(
   session: HospitalSession,
   request: { idempotencyKey: string; consentId: string },
 ): Promise<RevokeConsentResponse> {
-  const response = await unaryCall(session.clients.consent, session.clients.consent.revokeConsent, request);
+  const response = await retryUnavailable(() => unaryCall(session.clients.consent, session.clients.consent.revokeConsent, request));
   await checkReceipt(session, response.receipt);
   return response;
 }

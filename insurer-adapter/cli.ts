@@ -52,7 +52,10 @@ export function registerInsurerCommands(program: Command): void {
         const session = await openWithRetry(() => openInsurerSession(opts.identity, opts.gateway), context, opts.connectSeconds);
         if (!session) return STOPPED_BEFORE_CONNECTING;
         const onOutcome = (o: PullOutcome) => {
-          if (opts.json) write(JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims } : o));
+          const pending = o.ok && o.received.acknowledgementPending;
+          if (opts.json) write(JSON.stringify(o.ok ? { transferId: o.transferId, ok: true, path: o.received.bundlePath, claims: o.received.claims, ...(pending && { acknowledgementPending: pending }) } : o));
+          // Stored, not refused: the gateway offers it again and that delivery acknowledges it.
+          else if (pending) write(`… ${o.transferId} → ${o.received.bundlePath} stored; acknowledgement pending (${pending}), the gateway will offer it again`);
           else write(o.ok ? `✓ ${o.transferId} → ${o.received.bundlePath}` : `✗ ${o.transferId} refused: ${o.reason}`);
         };
         // The decision's amounts and explanation stay in the inbox folder; the console shows the outcome only.
@@ -68,10 +71,11 @@ export function registerInsurerCommands(program: Command): void {
             ? await pullAndDecide(session, { ...options, rules, onDecision })
             : { pulled: await pullTransfers(session, options), decided: [] as DecideOutcome[] };
           const refused = pulled.filter((o) => !o.ok).length;
+          const pending = pulled.filter((o) => o.ok && o.received.acknowledgementPending).length;
           const undecided = decided.filter((d) => !d.ok).length;
           // A one-shot run fails on a refusal; a service reports it and goes on.
           if ((refused > 0 || undecided > 0) && !follow) process.exitCode = 1;
-          return `${pulled.length - refused} received, ${refused} refused${rules ? `, ${decided.length - undecided} decided, ${undecided} not decided` : ''}`;
+          return `${pulled.length - refused} received${pending ? ` (${pending} acknowledgement pending)` : ''}, ${refused} refused${rules ? `, ${decided.length - undecided} decided, ${undecided} not decided` : ''}`;
         } finally {
           session.close();
         }

@@ -49,7 +49,8 @@ export async function pullAndDecide(
     },
     onOutcome: async (outcome) => {
       await options.onOutcome?.(outcome);
-      if (!outcome.ok) return;
+      // Not acknowledged yet: decided when the gateway offers it again (a decision needs an acknowledged transfer).
+      if (!outcome.ok || outcome.received.acknowledgementPending) return;
       // Back-pressure: receive no faster than decisions complete.
       while (inFlight.size >= limit) await Promise.race(inFlight);
       decide(outcome.received);

@@ -2,7 +2,8 @@
  * Receiving one transfer, in the order that makes it safe: verify the gateway's signature and that we
  * are the audience, check the payload against the signed digest, decrypt with our own key, write the
  * bundle and claims durably, and only then acknowledge with a signed receipt. A transfer that fails any
- * step is not written and not acknowledged (the gateway will offer it again; we report it).
+ * step is not written and not acknowledged (the gateway will offer it again; we report it); one stored
+ * whose acknowledgement could not reach the gateway is reported as pending, not refused.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { openPayload } from '../keys/formats/payload.js';
 import { verifyTransferEnvelope, type TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
 import type { AcknowledgeTransferRequest, AcknowledgeTransferResponse, Transfer } from '../proto/gen/hdx/v1/delivery.js';
 import { coalescing } from '../proto/coalesce.js';
-import { unaryCall } from '../proto/connect.js';
+import { isTransient, retryUnavailable, unaryCall } from '../proto/connect.js';
+import { describeError } from '../proto/errors.js';
 import type { InsurerSession } from './session.js';
 
 export interface Received {
@@ -23,6 +25,11 @@ export interface Received {
   bundlePath: string;
   /** The gateway's envelope JWS, as received (a decision names its digest). */
   envelope: string;
+  /**
+   * Set when the transfer is stored but its acknowledgement did not get through (the gateway restarting):
+   * not a refusal — the gateway offers it again when its lease ends, and that delivery acknowledges it.
+   */
+  acknowledgementPending?: string;
 }
 
 /**
@@ -76,8 +83,14 @@ export async function receiveTransfer(session: InsurerSession, transfer: Transfe
   ]);
   // Both names on disk before the gateway is told the transfer arrived.
   await syncDir(outDir);
-  await acknowledge(session, transfer);
-  return { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
+  const received: Received = { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
+  try {
+    await acknowledge(session, transfer);
+  } catch (error) {
+    if (!isTransient(error)) throw error;
+    received.acknowledgementPending = describeError(error);
+  }
+  return received;
 }
 
 export async function acknowledge(session: InsurerSession, transfer: Pick<Transfer, 'transferId' | 'envelope'>): Promise<void> {
@@ -90,7 +103,9 @@ export async function acknowledge(session: InsurerSession, transfer: Pick<Transf
     },
     session.identity.signingKey,
   );
-  await acknowledgerOf(session)({ idempotencyKey: `ack-${transfer.transferId}`, transferId: transfer.transferId, receipt });
+  const request = { idempotencyKey: `ack-${transfer.transferId}`, transferId: transfer.transferId, receipt };
+  // Retried a little while only: a redelivery acknowledges it too, so the pull need not wait long.
+  await retryUnavailable(() => acknowledgerOf(session)(request), { forMs: 5_000 });
 }
 
 /** Acknowledgements made in the same turn go out as one AcknowledgeTransfers call. */

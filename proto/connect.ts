@@ -88,14 +88,30 @@ export function isServiceError(error: unknown): error is ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'details' in error && 'metadata' in error;
 }
 
+/**
+ * A failure that says nothing about the request, only that the gateway could not be reached or finish in
+ * time (restarting, at capacity, shut down mid-call): the same call may succeed later.
+ */
+export function isTransient(error: unknown): boolean {
+  return isServiceError(error) && [status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED].includes(error.code);
+}
+
 /** The trailer in which the gateway says when to try again (the one gRPC's own retry policies read). */
 export const RETRY_PUSHBACK_METADATA = 'grpc-retry-pushback-ms';
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. The abort listener is removed when the timer fires:
+ * a follower that reconnects all day shares one signal, and a listener per reconnect would pile up.
+ */
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

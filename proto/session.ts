@@ -6,7 +6,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { loadPartyIdentity, type PartyIdentity } from '../keys/exchange/load.js';
 import { partyUri, type Role } from '../keys/identity.js';
-import { connectGateway, unaryCall, type GatewayClients } from './connect.js';
+import { connectGateway, retryUnavailable, unaryCall, type GatewayClients } from './connect.js';
 
 export interface PartySession {
   identity: PartyIdentity;
@@ -23,7 +23,8 @@ export async function openPartySession(identityDir: string, role: Role, address?
   if (identity.party.role !== role) throw new Error(`this identity is not a ${role}`);
   const clients = connectGateway(address ?? identity.gateway, identity.tls);
   try {
-    const directory = await unaryCall(clients.directory, clients.directory.getJwks, {});
+    // A gateway restarting or at capacity answers UNAVAILABLE: opening a session rides that out too.
+    const directory = await retryUnavailable(() => unaryCall(clients.directory, clients.directory.getJwks, {}));
     if (directory.issuer !== partyUri(identity.party.trustDomain, 'gateway', 'gateway')) {
       throw new Error('the gateway does not present the expected identity');
     }
