@@ -23,17 +23,32 @@ export function privateKeyOf(jwk: JWK): KeyObject {
   return cached(privateKeys, jwk, () => createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }));
 }
 
+type KeyKind = 'P-256' | 'Ed25519' | 'X25519' | 'RSA';
+/** `asymmetricKeyDetails` is computed by OpenSSL on every read: each key's kind is worked out once. */
+const kinds = new WeakMap<KeyObject, KeyKind | null>();
+
 /** A key is "ES256-capable" etc.: the fixed algorithm ↔ key type pairs hdx uses. */
-export function keyFits(key: KeyObject, kind: 'P-256' | 'Ed25519' | 'X25519' | 'RSA'): boolean {
-  switch (kind) {
-    case 'P-256':
-      return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-    case 'Ed25519':
-      return key.asymmetricKeyType === 'ed25519';
-    case 'X25519':
-      return key.asymmetricKeyType === 'x25519';
-    case 'RSA':
-      return key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+export function keyFits(key: KeyObject, kind: KeyKind): boolean {
+  let known = kinds.get(key);
+  if (known === undefined) {
+    known = kindOf(key);
+    kinds.set(key, known);
+  }
+  return known === kind;
+}
+
+function kindOf(key: KeyObject): KeyKind | null {
+  switch (key.asymmetricKeyType) {
+    case 'ec':
+      return key.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'P-256' : null;
+    case 'ed25519':
+      return 'Ed25519';
+    case 'x25519':
+      return 'X25519';
+    case 'rsa':
+      return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS ? 'RSA' : null;
+    default:
+      return null;
   }
 }
 
