@@ -11,6 +11,13 @@ export interface BenchLine {
   meets?: boolean;
   /** Free-form context: sizes, settings. */
   note?: string;
+  /**
+   * The name of the floor line (from any module of the same run) this figure is read against; the runner
+   * prints and records the ratio value / floor (a rate against a rate, a time against a time).
+   */
+  floor?: string;
+  /** Where the figure goes in a chart of the results: chart id, series, and x (e.g. offered load). */
+  chart?: { id: string; series: string; x: number };
 }
 
 /** Every bench module exports `bench(options)`; `bench/run.ts` calls them in turn and prints a table. */

@@ -1,0 +1,114 @@
+/**
+ * The machine's floors under the gateway, measured in the same run as its figures: a bare grpc-js unary
+ * echo over the same mutual TLS the gateway serves (certificates from a fresh development exchange, a
+ * submission-sized request), and SQLite group commit at synchronous=FULL in WAL mode, as the gateway's
+ * database is opened (one row per commit, then batches). The product's lines name these as their floors.
+ */
+import { Server, ServerCredentials, credentials, makeGenericClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initExchange } from '../keys/exchange/init.js';
+import { loadGatewayIdentity, loadPartyIdentity } from '../keys/exchange/load.js';
+import type { BenchLine, BenchOptions } from './types.js';
+
+export const FLOOR_GRPC_MTLS = 'floor: grpc-js unary echo over mTLS, 19 KB request';
+export const FLOOR_SQLITE_COMMITS = 'floor: SQLite commits at synchronous=FULL, 1 row each';
+export const FLOOR_SQLITE_ROWS = 'floor: SQLite rows at synchronous=FULL, 64 per commit';
+
+const REQUEST_BYTES = 19 * 1024;
+const IN_FLIGHT = 32;
+
+/** The bench's scratch folder (as the settlement bench: not the system temp folder). */
+function scratch(): string {
+  const dir = process.env['HDX_BENCH_DIR'] ?? fileURLToPath(new URL('../.bench/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  return mkdtempSync(join(dir, 'floors-'));
+}
+
+/** Calls/s of a unary echo with IN_FLIGHT calls outstanding (closed loop), client and server in this process. */
+async function grpcMtlsEchoRate(exchangeDir: string, gatewayDir: string, seconds: number): Promise<number> {
+  const identity = (b: Buffer) => b;
+  const definition: ServiceDefinition = {
+    echo: { path: '/bench.Echo/Echo', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+  };
+  const gateway = loadGatewayIdentity(gatewayDir);
+  const party = loadPartyIdentity(join(exchangeDir, 'parties', 'nanshan-people'));
+  const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
+  const reply = randomBytes(200); // about a submission receipt
+  server.addService(definition, { echo: (_call: unknown, cb: (e: null, r: Buffer) => void) => cb(null, reply) });
+  const serverCreds = ServerCredentials.createSsl(gateway.tls.ca, [{ private_key: gateway.tls.key, cert_chain: gateway.tls.cert }], true);
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', serverCreds, (e, p) => (e ? rej(e) : res(p))));
+  const Client = makeGenericClientConstructor(definition, 'Echo');
+  const client = new Client(`localhost:${port}`, credentials.createSsl(party.tls.ca, party.tls.key, party.tls.cert)) as unknown as {
+    echo(b: Buffer, cb: (e: Error | null, r: Buffer) => void): void;
+    close(): void;
+  };
+  const request = randomBytes(REQUEST_BYTES);
+  const call = () => new Promise<void>((res, rej) => client.echo(request, (e) => (e ? rej(e) : res())));
+  try {
+    for (let i = 0; i < 200; i++) await call(); // handshake and warm-up
+    let done = 0;
+    const end = performance.now() + seconds * 1000;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (performance.now() < end) {
+          await call();
+          done += 1;
+        }
+      }),
+    );
+    return done / ((performance.now() - start) / 1000);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+}
+
+/** Commits/s and rows/s into a WAL database at synchronous=FULL, each commit one fsync. */
+function sqliteGroupCommit(dir: string, seconds: number, rowsPerCommit: number): { commits: number; rows: number } {
+  const db = new Database(join(dir, `commit-${rowsPerCommit}.db`));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)');
+    const insert = db.prepare('INSERT INTO t (body) VALUES (?)');
+    const body = randomBytes(512); // a transfer's row without its payload
+    const commit = db.transaction((n: number) => {
+      for (let i = 0; i < n; i++) insert.run(body);
+    });
+    for (let i = 0; i < 20; i++) commit(rowsPerCommit);
+    let commits = 0;
+    const end = performance.now() + seconds * 1000;
+    const start = performance.now();
+    while (performance.now() < end) {
+      commit(rowsPerCommit);
+      commits += 1;
+    }
+    const elapsed = (performance.now() - start) / 1000;
+    return { commits: commits / elapsed, rows: (commits * rowsPerCommit) / elapsed };
+  } finally {
+    db.close();
+  }
+}
+
+export async function bench(options: BenchOptions): Promise<BenchLine[]> {
+  const seconds = options.quick ? 1 : 3;
+  const root = scratch();
+  try {
+    const exchange = await initExchange(join(root, 'exchange'));
+    const echo = await grpcMtlsEchoRate(exchange.dir, exchange.gateway.dir, seconds);
+    const single = sqliteGroupCommit(root, seconds, 1);
+    const batched = sqliteGroupCommit(root, seconds, 64);
+    return [
+      { name: FLOOR_GRPC_MTLS, value: echo, unit: 'calls/s', note: `${IN_FLIGHT} in flight, 200 B reply, client and server in one process, the gateway's certificates` },
+      { name: FLOOR_SQLITE_COMMITS, value: single.commits, unit: 'commits/s', note: 'WAL, one fsync per commit, 512 B rows' },
+      { name: FLOOR_SQLITE_ROWS, value: batched.rows, unit: 'rows/s', note: `${Math.round(batched.commits)} commits/s of 64 rows; what group commit can reach` },
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
