@@ -36,7 +36,14 @@ function subSchemas(schema: Schema): Schema[] {
   return out;
 }
 
+/** Resource types the schemas name (`resourceType: {const}`): only these label a path, never a client's string. */
+const NAMED_TYPES = new Set<string>();
+/** A FHIR element name; anything else a client wrote as a key is not quoted back. */
+const ELEMENT_NAME = /^_?[a-z][A-Za-z0-9]{0,63}$/;
+
 function assertKnownKeywords(schema: Schema, where: string): void {
+  const named = isObject(schema['properties']) ? (schema['properties'] as Record<string, Schema>)['resourceType']?.['const'] : undefined;
+  if (typeof named === 'string') NAMED_TYPES.add(named);
   for (const key of Object.keys(schema)) if (!KEYWORDS.has(key)) throw new TypeError(`${where}: keyword ${key} is not supported by profile/schemas.ts`);
   if (schema['additionalProperties'] !== undefined && schema['additionalProperties'] !== false) {
     throw new TypeError(`${where}: only additionalProperties: false is supported`);
@@ -134,10 +141,15 @@ export function compileSchema(root: Schema): SchemaCheck {
         for (const [key, sub] of properties) {
           if (!(key in data)) continue;
           const value = data[key];
-          const label = key === 'resource' && isObject(value) && typeof value['resourceType'] === 'string' ? `(${value['resourceType']})` : '';
+          const type = key === 'resource' && isObject(value) ? value['resourceType'] : undefined;
+          const label = typeof type === 'string' && NAMED_TYPES.has(type) ? `(${type})` : '';
           sub(value, { parent: path, step: `.${key}${label}` }, out);
         }
-        if (closed) for (const key of Object.keys(data)) if (!closed.has(key)) add(out, path, `has an element the schema does not define (${key})`);
+        if (closed) {
+          for (const key of Object.keys(data)) {
+            if (!closed.has(key)) add(out, path, ELEMENT_NAME.test(key) ? `has an element the schema does not define (${key})` : 'has an element the schema does not define');
+          }
+        }
       }
       for (const sub of allOf) sub(data, path, out);
       if (ifNode && thenNode) {

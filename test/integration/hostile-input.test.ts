@@ -108,6 +108,15 @@ describe('bundles', () => {
     });
   }
 
+  it('a resourceType or an element name the profile does not know is not quoted back', async () => {
+    const bundle = JSON.parse(patientChanged(() => {})) as Json;
+    bundle['entry'].push({ resource: { resourceType: 'Zhang', id: 'x' } }, { resource: { resourceType: 'Patient-王小明' } });
+    bundle['entry'][0]['resource']['Wang Xiaoming'] = 1;
+    const error = await expectStatus(submit(JSON.stringify(bundle)), status.INVALID_ARGUMENT);
+    for (const echoed of ['Zhang', '王小明', 'Wang Xiaoming']) expect(error.details).not.toContain(echoed);
+    expect(gw.logs.join('')).not.toContain('王小明');
+  });
+
   it('no failure above was INTERNAL in the gateway’s log', () => {
     expect(gw.logs.join('')).not.toContain('"code":"INTERNAL"');
   });
