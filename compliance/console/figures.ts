@@ -3,6 +3,7 @@
  * reason, and service levels (submit → first decision per insurer and window) recomputed from the log
  * itself, so they can be held against the gateway's own report.
  */
+import { median, percentile } from '../../keys/statistics.js';
 import type { LoggedEvent } from '../audit-event.js';
 import type { VerifiedEvent } from './verified-log.js';
 
@@ -175,18 +176,6 @@ export interface LogOverdue {
   window: WindowName;
   submittedAt: number;
   ageSeconds: number;
-}
-
-/** Median (mean of the middle two) and nearest-rank percentile, as the gateway's report defines them. */
-export function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]!;
 }
 
 /**

@@ -103,11 +103,17 @@ export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts',
  * a reason to skip; on a developer's machine without it they skip, saying why.
  */
 export function browserAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`CI: no Chromium at ${CHROMIUM} — .ci/run installs Debian's chromium package`);
-  console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  const missing = [
+    ...(existsSync(CHROMIUM) ? [] : [`Chromium at ${CHROMIUM}`]),
+    ...(onPath('pdftotext') ? [] : ['pdftotext (poppler-utils)']),
+  ];
+  if (missing.length === 0) return true;
+  if (process.env.CI === 'true') throw new Error(`CI: no ${missing.join(', no ')} — .ci/run installs Debian's chromium and poppler-utils`);
+  console.warn(`console browser tests skipped: no ${missing.join(', no ')} (apt-get install chromium poppler-utils)`);
   return false;
 }
+
+const onPath = (command: string) => (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, command)));
 
 export async function launchChromium(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
