@@ -116,8 +116,13 @@ export function serverStream<Req, Res>(
       // A registry reload ends the streams of parties it no longer allows, even while they wait; so does
       // the certificate's expiry (before the next message would have to be leased and then refused).
       const stopReloads = rt.parties.onReload?.(() => void stillAllowed());
-      const expiry = setTimeout(() => void stillAllowed(), Math.min(Math.max(peer.notAfter - clock() + 1, 0), 2 ** 31 - 1));
-      expiry.unref();
+      let expiry: NodeJS.Timeout;
+      const watchExpiry = () => {
+        // Timers hold at most ~24.8 days: re-armed until the certificate's end.
+        expiry = setTimeout(() => stillAllowed() && watchExpiry(), Math.min(Math.max(peer.notAfter - clock() + 1, 0), 2 ** 31 - 1));
+        expiry.unref();
+      };
+      watchExpiry();
       stopWatching = () => {
         stopReloads?.();
         clearTimeout(expiry);
