@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import { machine, withFloors, writeResults, type ResultLine } from './results.js';
 import type { BenchLine, BenchModule } from './types.js';
 
-const MODULES = ['floors', 'system-floors', 'crypto', 'startup', 'deid', 'exchange', 'audit', 'settlement'] as const;
+const MODULES = ['floors', 'system-floors', 'crypto', 'startup', 'deid', 'exchange', 'audit', 'settlement', 'limits'] as const;
 
 async function load(name: string): Promise<BenchModule | undefined> {
   const file = new URL(`./${name}.ts`, import.meta.url);

@@ -15,7 +15,7 @@ import { verifyLog, type VerifyReport } from '../../compliance/verify.js';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { createGenerator } from '../../synthetic/index.js';
 import { Writable } from 'node:stream';
-import { createTestExchange, idem, openSessions, startTestGateway, terms, type Sessions, type TestExchange } from '../support/harness.js';
+import { createTestExchange, idem, openSessions, startTestGateway, terms, waitFor, type Sessions, type TestExchange } from '../support/harness.js';
 import { populate } from './support.js';
 import { dropAppendOnlyTriggers, readEvents, rewriteLog, type RawEvent } from './tamper.js';
 
@@ -258,7 +258,7 @@ describe('direct edits of the SQLite file are detected', () => {
       await grow(s, 1);
       const refused = await verify();
       // The background checkpointer (≤ 1/s) meets the same refusal: logged, the process keeps running.
-      await new Promise((resolve) => setTimeout(resolve, 1_300));
+      await waitFor(() => /audit checkpoint refused/.test(gw.logs.join('')), 30_000);
       return refused;
     });
     expect(report.ok).toBe(false);

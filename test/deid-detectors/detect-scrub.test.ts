@@ -74,18 +74,18 @@ describe('detect performance', () => {
     `${'1 '.repeat(50_000)}`,
     `${'1234 '.repeat(20_000)}`,
   ];
-  it.each(adversarial.map((text, i) => [i, text] as const))('adversarial input %i is linear', (_, text) => {
-    const started = performance.now();
-    detect(text, { known: { values: ['张三', '13800138000'] }, recordNumberPatterns: [/ZY\d{8}/] });
-    expect(performance.now() - started).toBeLessThan(1_000);
+  // Their time is measured by the bench (bench/limits.ts); here: they finish, and find only real spans.
+  it.each(adversarial.map((text, i) => [i, text] as const))('adversarial input %i is scanned to the end', (_, text) => {
+    const found = detect(text, { known: { values: ['张三', '13800138000'] }, recordNumberPatterns: [/ZY\d{8}/] });
+    for (const span of found) {
+      expect(span.start).toBeGreaterThanOrEqual(0);
+      expect(span.end).toBeLessThanOrEqual(text.length);
+    }
   });
 
-  it('scrubs typical short strings quickly', () => {
+  it('leaves typical short strings without identifiers unchanged', () => {
     const known = knownValuesFromPatient({ name: [{ text: '张三' }], telecom: [{ system: 'phone', value: '13800138000' }] });
     const strings = ['急性前壁心肌梗死', 'I21.0', '2024-03-05T08:30:00+08:00', '阿司匹林肠溶片 100mg 口服 每日一次', 'final'];
-    const started = performance.now();
-    for (let i = 0; i < 20_000; i++) scrub(strings[i % strings.length]!, { known });
-    // ~5 µs per string locally; the bound only catches a regression by an order of magnitude.
-    expect(performance.now() - started).toBeLessThan(2_000);
+    for (const text of strings) expect(scrub(text, { known }).text).toBe(text);
   });
 });

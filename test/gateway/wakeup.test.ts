@@ -1,6 +1,13 @@
+/** The stream wakeup, on fake timers: what it must not wait for it resolves without any time passing. */
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Wakeup } from '../../gateway/wakeup.js';
+
+/** Lets settled promises run their callbacks (no timer moves). */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() => void vi.useFakeTimers());
+afterEach(() => void vi.useRealTimers());
 
 describe('Wakeup', () => {
   it('remembers a signal that came after the query and before the wait', async () => {
@@ -8,9 +15,10 @@ describe('Wakeup', () => {
     const wakeup = new Wakeup(events, 'transfer:x');
     wakeup.reset(); // "query"
     events.emit('transfer:x'); // work arrives while the query's answer is being sent
-    const started = performance.now();
-    await wakeup.wait(5_000, new AbortController().signal);
-    expect(performance.now() - started).toBeLessThan(100);
+    let woke = false;
+    void wakeup.wait(5_000, new AbortController().signal).then(() => (woke = true));
+    await settle();
+    expect(woke).toBe(true);
     wakeup.close();
   });
 
@@ -21,7 +29,7 @@ describe('Wakeup', () => {
     wakeup.reset();
     let woke = false;
     const waiting = wakeup.wait(5_000, new AbortController().signal).then(() => (woke = true));
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(4_999);
     expect(woke).toBe(false);
     events.emit('transfer:x');
     await waiting;
@@ -32,13 +40,18 @@ describe('Wakeup', () => {
 
   it('returns on timeout and on abort', async () => {
     const wakeup = new Wakeup(new EventEmitter(), 'e');
-    const started = performance.now();
-    await wakeup.wait(20, new AbortController().signal);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
+    let timedOut = false;
+    void wakeup.wait(20, new AbortController().signal).then(() => (timedOut = true));
+    await vi.advanceTimersByTimeAsync(19);
+    expect(timedOut).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(timedOut).toBe(true);
     const abort = new AbortController();
-    const waiting = wakeup.wait(5_000, abort.signal);
+    let aborted = false;
+    void wakeup.wait(5_000, abort.signal).then(() => (aborted = true));
     abort.abort();
-    await waiting;
+    await settle();
+    expect(aborted).toBe(true);
     wakeup.close();
   });
 });

@@ -83,16 +83,15 @@ describe('Merkle hashing', () => {
     expect(() => rootFromLeaves([Buffer.alloc(32), Buffer.alloc(33)])).toThrow(TypeError);
   });
 
-  it('computes the root of 1,000,000 leaves in well under 10 s', () => {
+  // How fast is measured by the bench (bench/limits.ts), not here: a loaded machine is no regression.
+  it('computes the root of 1,000,000 leaves', () => {
     // Every leaf equal: the expected root then follows from O(log n) hashes; the work is the same.
     const h = leafHash(Buffer.from('same'));
     const perfect = [h];
     for (let l = 1; l < 21; l++) perfect.push(nodeHash(perfect[l - 1]!, perfect[l - 1]!));
     const same = (n: number): Buffer =>
       Number.isInteger(Math.log2(n)) ? perfect[Math.log2(n)]! : nodeHash(same(split(n)), same(n - split(n)));
-    const t0 = performance.now();
     const root = rootFromLeaves(new Array<Buffer>(1_000_000).fill(h));
-    expect(performance.now() - t0).toBeLessThan(8_000); // ~2 s idle on this 2-core machine; slack for load
     expect(root).toEqual(same(1_000_000));
   }, 30_000);
 });
