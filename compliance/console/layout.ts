@@ -33,7 +33,9 @@ export function banner(ctx: PageContext): Html {
   return html`<div class="banner ok" role="status" id="verification" data-state="verified">✓ ${ctx.w.verified_banner}: ${report.treeSize} ${ctx.w.events} · ${ctx.w.verified_at} ${ctx.snapshot.takenAt.toISOString()}<p>${ctx.w.verified_detail}</p>${proved}</div>`;
 }
 
-export function page(ctx: PageContext, title: string, body: Html): string {
+/** A page; while the log fails verification its figures are replaced by that statement (nothing is verified). */
+export function page(ctx: PageContext, title: string, content: Html): string {
+  const body = ctx.snapshot.report.ok ? content : html`<p class="bad" id="no-figures">${ctx.w.failing_detail}</p>`;
   const hidden = html`<input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="back" value="${ctx.path}">`;
   return `<!doctype html>${html`<html lang="${ctx.lang === 'zh' ? 'zh-CN' : 'en'}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · ${ctx.w.title}</title><link rel="stylesheet" href="/assets/console.css"></head>
 <body><a class="skip" href="#main">${ctx.w.skip}</a>

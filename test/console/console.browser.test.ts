@@ -237,9 +237,11 @@ describe.runIf(run)('the console in Chromium', () => {
     await page.waitForSelector('#verification[data-state="failing"]');
     await shot('failing');
     expect(await page.locator('#verification').textContent()).toMatch(/FAILED VERIFICATION[\s\S]*consistency with the saved checkpoint/);
-    for (const path of ['/charts', '/patient', '/transfers', '/consents', '/exports', '/report']) {
+    for (const path of ['/', '/charts', '/patient', '/transfers', '/consents', '/exports', '/report']) {
       await page.goto(`${console_.origin}${path}`);
       expect(await page.locator('#verification').getAttribute('data-state'), path).toBe('failing');
+      expect(await page.locator('#no-figures').count(), path).toBe(1);
+      expect(await page.locator('main table').count(), path).toBe(0);
     }
     expect(readFileSync(join(ex.root, 'officer-state.json'), 'utf8')).toContain('"treeSize"');
   });
