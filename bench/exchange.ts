@@ -17,6 +17,7 @@ import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
 import { Purpose } from '../proto/gen/hdx/v1/common.js';
 import { createGenerator } from '../synthetic/index.js';
+import { FLOOR_GRPC_MTLS } from './system-floors.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
 const DAY = 86_400_000;
@@ -89,6 +90,7 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
           name: 'exchange: submit → consent → de-id → JWE → JWS → durable commit',
           value: count / submitSeconds,
           unit: 'records/s',
+          floor: FLOOR_GRPC_MTLS,
           note: `${count} records of ~${kb.toFixed(1)} KB, 32 in flight, ${gateway.gateway.settings ? 'seal pool = cores' : ''}`.trim(),
         },
         { name: 'exchange: submit latency at that load (median)', value: latencies[Math.floor(latencies.length / 2)]!, unit: 'ms' },

@@ -18,10 +18,10 @@ import { pino } from 'pino';
 import { startGateway } from '../gateway/server.js';
 import { initExchange } from '../keys/exchange/init.js';
 import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
+import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
+import { sampleRss } from './settlement/rss.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
-const RATE = 200;
-const TARGET_P99_MS = 250;
 
 export interface SettlementBenchRun {
   /** Records per second the hospital submits. */
@@ -30,6 +30,8 @@ export interface SettlementBenchRun {
   warmup: number;
   /** Seal worker threads (default: one per core). */
   sealWorkers?: number;
+  /** A long run read for memory: reports RSS at the start and end of the measured window, not the latencies. */
+  soak?: boolean;
 }
 
 interface Party {
@@ -95,12 +97,28 @@ async function cryptoPerRecord(): Promise<number> {
   return at(sorted(rounds), 0.5);
 }
 
-const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-const at = (s: number[], q: number) => (s.length === 0 ? Number.NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!);
+
+/** Offered rates of the sweep; the soak (full run only) holds SOAK_RATE for SOAK_SECONDS. */
+const QUICK_RATES = [50, 200];
+const FULL_RATES = [50, 100, 200, 400];
+const SOAK_RATE = 100;
+const SOAK_SECONDS = 300;
 
 export async function bench(options: BenchOptions): Promise<BenchLine[]> {
   const seconds = options.quick ? 3 : 10;
-  return runSettlementBench({ rate: RATE, seconds, warmup: options.quick ? 100 : 200 });
+  const warmup = options.quick ? 50 : 200;
+  const crypto = await cryptoPerRecord();
+  const lines: BenchLine[] = [
+    {
+      name: CRYPTO_FLOOR,
+      value: crypto,
+      unit: 'ms',
+      note: 'jose 6 on one thread: 1 JWE seal + 1 open (P-256, 19 KB), 4 ES256 signs, 5 ES256 verifies; CPU ms per record',
+    },
+  ];
+  for (const rate of options.quick ? QUICK_RATES : FULL_RATES) lines.push(...(await runSettlementBench({ rate, seconds, warmup })));
+  if (!options.quick) lines.push(...(await runSettlementBench({ rate: SOAK_RATE, seconds: SOAK_SECONDS, warmup, soak: true })));
+  return lines;
 }
 
 /** One run at a given rate (the bench runs the issue's 200/s; other rates help find the knee). */
@@ -139,9 +157,13 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       const hospital = startParty('hospital', { ...config });
       parties.push(insurer.child, hospital.child);
       await Promise.all([insurer.ready, hospital.ready]);
+      // The gateway runs in this process: its RSS is this process's (the bench's own share is small).
+      const rss = sampleRss(process.pid);
       const gatewayCpuFrom = process.cpuUsage();
       hospital.child.send('go');
       const result = (await hospital.result) as HospitalBenchResult;
+      const measuredTo = Date.now();
+      rss.stop();
       insurer.child.send('stop');
       const insurerResult = (await insurer.result) as { cpuMs: number };
       const gatewayCpu = process.cpuUsage(gatewayCpuFrom);
@@ -153,56 +175,15 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
         hospital: result.cpuMs / records,
       };
       const cpuTotal = cpuPerRecord.gateway + cpuPerRecord.insurer + cpuPerRecord.hospital;
-      const crypto = await cryptoPerRecord();
+      const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
+      if (run.soak) return soakLines(rate, rss, result.measuredFrom, measuredTo, note);
 
-      // The gateway's own timers for the same records: accepted → decision recorded.
+      // The gateway's own timestamps for the same records (ms): each stage, and when each was reached.
       const rows = gateway.gateway.db
-        .prepare(`SELECT decided_at - created_at AS ms, delivered_at - created_at AS deliver,
-            acknowledged_at - delivered_at AS ack, decided_at - acknowledged_at AS decide
-          FROM transfers WHERE created_at >= ? AND decided_at IS NOT NULL`)
-        .all(result.measuredFrom) as Array<{ ms: number; deliver: number; ack: number; decide: number }>;
-      const stage = (k: 'deliver' | 'ack' | 'decide') => at(sorted(rows.map((r) => r[k])), 0.5);
-      const e2e = sorted(result.latencies);
-      const server = sorted(rows.map((r) => r.ms));
-      const submit = sorted(result.submitLatencies);
-      const lag = sorted(result.sendLag);
-      const p99 = at(e2e, 0.99);
-      const mix = Object.entries(result.outcomes).map(([k, v]) => `${k} ${v}`).join(', ');
-      const note = `${count} records at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
-      const label = rate === RATE ? 'settlement' : `settlement @${rate}/s`;
-      return [
-        { name: `${label}: submit → decision at the desk (median)`, value: at(e2e, 0.5), unit: 'ms', note },
-        {
-          name: `${label}: submit → decision at the desk (p99)`,
-          value: p99,
-          unit: 'ms',
-          target: `< ${TARGET_P99_MS} ms`,
-          meets: p99 < TARGET_P99_MS && result.missing === 0 && result.errors === 0,
-        },
-        { name: `${label}: submit → decision at the desk (max)`, value: at(e2e, 1), unit: 'ms' },
-        { name: `${label}: gateway accepted → decision recorded (median)`, value: at(server, 0.5), unit: 'ms' },
-        {
-          name: `${label}: gateway accepted → decision recorded (p99)`,
-          value: at(server, 0.99),
-          unit: 'ms',
-          note: `median stages: accepted→delivered ${stage('deliver')} ms, →acknowledged ${stage('ack')} ms, →decided ${stage('decide')} ms`,
-        },
-        { name: `${label}: submit call at that load (median)`, value: at(submit, 0.5), unit: 'ms', note: `p99 ${at(submit, 0.99).toFixed(1)} ms` },
-        { name: `${label}: decisions per second (first submit → last decision)`, value: result.latencies.length / result.seconds, unit: 'decisions/s', note: mix },
-        { name: `${label}: load generator lag (p99)`, value: at(lag, 0.99), unit: 'ms', note: 'how late sends left their schedule' },
-        {
-          name: `${label}: CPU per record, all three parties`,
-          value: cpuTotal,
-          unit: 'ms',
-          note: `gateway ${cpuPerRecord.gateway.toFixed(1)}, insurer ${cpuPerRecord.insurer.toFixed(1)}, hospital ${cpuPerRecord.hospital.toFixed(1)} ms (user + system, all threads); ${rate}/s on ${availableParallelism()} cores leaves ${((availableParallelism() * 1000) / rate).toFixed(1)} ms per record`,
-        },
-        {
-          name: `${label}: of which the cryptography alone (floor)`,
-          value: crypto,
-          unit: 'ms',
-          note: `measured here: 1 JWE seal + 1 open (P-256, 19 KB), 4 ES256 signs, 5 ES256 verifies; at ${rate}/s that is ${((crypto * rate) / 1000).toFixed(2)} cores`,
-        },
-      ];
+        .prepare(`SELECT created_at AS created, delivered_at AS delivered, acknowledged_at AS acknowledged, decided_at AS decided
+          FROM transfers WHERE created_at >= ?`)
+        .all(result.measuredFrom) as Array<{ created: number; delivered: number | null; acknowledged: number | null; decided: number | null }>;
+      return settlementLines({ rate, note, result, rows, cpuPerRecord, cpuTotal, gatewayRssPeak: rss.peakMb(), cores: availableParallelism() });
     } finally {
       await gateway.stop();
     }
