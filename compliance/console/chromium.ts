@@ -43,7 +43,9 @@ export interface Page {
   screenshot(options: { path: string; fullPage?: boolean }): Promise<Buffer>;
   pdf(options: { format: string; printBackground: boolean; margin: Record<string, string> }): Promise<Buffer>;
   keyboard: { type(text: string): Promise<void>; press(key: string): Promise<void> };
-  request: { get(url: string): Promise<Response> };
+  request: { get(url: string, options?: { timeout?: number }): Promise<Response> };
+  /** 0: no limit of the driver's own (a loaded machine is slow; the test runner's limit still applies). */
+  setDefaultTimeout(ms: number): void;
 }
 
 export interface BrowserContext {

@@ -48,6 +48,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   page = await context.newPage();
+  page.setDefaultTimeout(0);
   await page.goto(console_.loginUrl);
 }, 120_000);
 
@@ -70,6 +71,7 @@ describe.runIf(run)('the console in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe('/');
     expect(page.url()).not.toContain('secret');
     const second = await (await browser.newContext()).newPage();
+    second.setDefaultTimeout(0);
     const response = await second.goto(console_.loginUrl);
     expect(response?.status()).toBe(403);
   });
@@ -172,7 +174,7 @@ describe.runIf(run)('the console in Chromium', () => {
     await page.goto(`${console_.origin}/exports`);
     await shot('exports');
     // The page may fetch nothing (CSP connect-src 'none'): download with the browser context's cookie.
-    const fetchText = async (path: string) => (await page.request.get(`${console_.origin}${path}`)).text();
+    const fetchText = async (path: string) => (await page.request.get(`${console_.origin}${path}`, { timeout: 0 })).text();
     const jsonl = await fetchText('/export/events.jsonl');
     const lines = jsonl.split('\n').filter(Boolean);
     const cli = await hdx(['audit', 'export', '--format', 'jsonl']);
@@ -195,7 +197,7 @@ describe.runIf(run)('the console in Chromium', () => {
     expect(await page.locator('#report-month').textContent()).toBe(month);
     const totals = await cells('#report-totals tbody tr');
     expect(totals.find((r) => r[0] === 'taikang-online')!.slice(2)).toEqual(['4', '0', '0', '3']);
-    const response = await page.request.get(`${console_.origin}/report/view?month=${month}&format=pdf`);
+    const response = await page.request.get(`${console_.origin}/report/view?month=${month}&format=pdf`, { timeout: 0 });
     expect(response.headers()['content-type']).toBe('application/pdf');
     const bytes = await response.body();
     (await import('node:fs')).writeFileSync(join(ARTIFACTS, 'report.pdf'), bytes);
@@ -218,7 +220,7 @@ describe.runIf(run)('the console in Chromium', () => {
     await shot('overview-zh');
     // The report follows the language, in the PDF too (CJK fonts: .ci/run installs fonts-noto-cjk).
     const month = new Date(clock.now()).toISOString().slice(0, 7);
-    const pdf = await page.request.get(`${console_.origin}/report/view?month=${month}&format=pdf`);
+    const pdf = await page.request.get(`${console_.origin}/report/view?month=${month}&format=pdf`, { timeout: 0 });
     (await import('node:fs')).writeFileSync(join(ARTIFACTS, 'report-zh.pdf'), await pdf.body());
     expect(pdfText(join(ARTIFACTS, 'report-zh.pdf'))).toContain('数据交换审计报告');
     await page.locator('form[action="/lang"] button').click();
