@@ -60,6 +60,8 @@ export interface GatewayDeps {
   logger: Logger;
   settings?: Partial<GatewaySettings>;
   clock?: () => number;
+  /** Metrics: each group commit's size and duration. */
+  onCommitBatch?: (size: number, seconds: number) => void;
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
@@ -67,7 +69,10 @@ export type Gateway = ReturnType<typeof createGateway>;
 export function createGateway(deps: GatewayDeps) {
   const clock = deps.clock ?? Date.now;
   const audit = new AuditLog(deps.db, clock);
-  const committer = new Committer(deps.db, { onRollback: () => audit.reload() });
+  const committer = new Committer(deps.db, {
+    onRollback: () => audit.reload(),
+    ...(deps.onCommitBatch ? { onBatch: deps.onCommitBatch } : {}),
+  });
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const settings: GatewaySettings = { ...DEFAULT_SETTINGS, ...deps.settings };

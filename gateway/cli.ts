@@ -17,6 +17,7 @@ export const SERVE_SETTINGS = {
   registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', parse: existingPath('file') },
   listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', parse: listenAddress },
   sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
+  metrics: { flags: '--metrics <host:port>', description: 'serve /metrics, /healthz and /readyz over plain HTTP here, e.g. 127.0.0.1:9464 (keep it off the parties’ network)', env: 'HDX_GATEWAY_METRICS', parse: listenAddress },
   profiles: { flags: '--profiles <dir>', description: 'extra de-identification profiles, validated at start', env: 'HDX_GATEWAY_PROFILES', parse: existingPath('folder') },
   leaseSeconds: { flags: '--lease-seconds <n>', description: 'delivery lease before an unacknowledged transfer is re-delivered', env: 'HDX_GATEWAY_LEASE_SECONDS', parse: wholeNumber('seconds', 1), default: 30 },
   retentionDays: { flags: '--retention-days <n>', description: 'days to keep ciphertext, and decision tokens, after their recipient acknowledged them', env: 'HDX_GATEWAY_RETENTION_DAYS', parse: wholeNumber('days', 1), default: 7 },
@@ -30,6 +31,7 @@ interface ServeOptions {
   registry?: string;
   listen?: string;
   sealWorkers?: number;
+  metrics?: string;
   profiles?: string;
   intake?: string;
   leaseSeconds: number;
@@ -54,6 +56,7 @@ export function registerGatewayCommands(program: Command): void {
           ...(opts.listen !== undefined && { listen: opts.listen }),
           ...(opts.sealWorkers !== undefined && { sealWorkers: opts.sealWorkers }),
           ...(opts.profiles !== undefined && { profilesDir: opts.profiles }),
+          ...(opts.metrics !== undefined && { metricsListen: opts.metrics }),
           settings: {
             leaseMs: opts.leaseSeconds * 1000,
             retentionMs: opts.retentionDays * DAY_MS,

@@ -4,7 +4,6 @@
  * exchange CA). `stop()` drains calls, closes the sealing pool and the database.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import { GatewaySecrets } from './secrets.js';
 import { openDatabase } from './storage/db.js';
 import { startWalCheckpointer } from './storage/wal-checkpointer.js';
 import { safeDecoding } from './transport/decoding.js';
+import { callObserver, commitObserver, createMetrics, observeGateway } from './observability/index.js';
 import { auditHandlers } from './transport/handlers/audit.js';
 import { consentHandlers } from './transport/handlers/consent.js';
 import { deliveryHandlers } from './transport/handlers/delivery.js';
@@ -56,6 +56,8 @@ export interface GatewayServerOptions {
   settings?: Partial<GatewaySettings>;
   logger?: Logger;
   clock?: () => number;
+  /** `host:port` for /metrics, /healthz and /readyz (plain HTTP: keep it on loopback); none if absent. */
+  metricsListen?: string;
 }
 
 export interface RunningGateway {
@@ -64,6 +66,8 @@ export interface RunningGateway {
   parties: RegistryParties;
   logOrigin: string;
   logVerifierKey: string;
+  /** The metrics port when `metricsListen` was given. */
+  metricsPort?: number;
   /** What SIGHUP does: reload the registry file and audit the change. */
   reloadRegistry(): Promise<RegistryChange>;
   stop(): Promise<void>;
@@ -97,7 +101,9 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     ...(options.profilesDir ? { profilesDir: options.profilesDir } : {}),
     ...(options.sealWorkers !== undefined ? { workers: options.sealWorkers } : {}),
   });
+  const metrics = createMetrics();
   const gw = createGateway({
+    onCommitBatch: commitObserver(metrics).commitBatch,
     db,
     parties,
     secrets: new GatewaySecrets(identity.masterSecret),
@@ -115,7 +121,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
   const closing = new AbortController();
-  const rt = { parties, logger, closing: closing.signal, clock: gw.clock };
+  const rt = { parties, logger, closing: closing.signal, clock: gw.clock, observe: callObserver(metrics) };
   const audit = createAuditService(gw, checkpointer);
   const server = new Server({
     // Bundles up to the configured limit plus room for the other fields; larger ones are refused by
@@ -129,8 +135,15 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   server.addService(safeDecoding(DirectoryServiceService), directoryHandlers(gw, rt, { verifierKey: logVerifierKey, origin: logOrigin }));
   server.addService(safeDecoding(SettlementServiceService), settlementHandlers(gw, rt));
   server.addService(safeDecoding(AuditServiceService), auditHandlers(audit, rt, (ctx, id) => buildEvidence(gw, audit, ctx, id, logVerifierKey)));
-  const health = new HealthImplementation({ '': 'SERVING', 'hdx.v1.RecordService': 'SERVING' });
-  health.addToServer(server);
+  const observability = observeGateway({
+    metrics,
+    server,
+    services: [ConsentServiceService, RecordServiceService, DeliveryServiceService, DirectoryServiceService, SettlementServiceService, AuditServiceService],
+    gateway: gw,
+    sealer,
+    certificates: { gateway: identity.tls.cert, ca: identity.tls.ca },
+    logger,
+  });
 
   const credentials = ServerCredentials.createSsl(
     identity.tls.ca,
@@ -175,10 +188,24 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     );
   };
   process.on('SIGHUP', onHangup);
+  try {
+    await observability.serve(options.metricsListen);
+  } catch (error) {
+    // The metrics port could not be bound: stop everything started so far, then say so.
+    process.off('SIGHUP', onHangup);
+    server.forceShutdown();
+    await observability.stop();
+    await Promise.all([sealer.close(), walCheckpointer.stop()]);
+    clearInterval(purgeTimer);
+    checkpointer.stop();
+    db.close();
+    throw error;
+  }
   logger.info({ port, origin: logOrigin, auditSize: gw.audit.size }, 'gateway listening');
 
   return {
     port,
+    ...(observability.metricsPort !== undefined ? { metricsPort: observability.metricsPort } : {}),
     gateway: gw,
     parties,
     logOrigin,
@@ -188,7 +215,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
       process.off('SIGHUP', onHangup);
       clearInterval(purgeTimer);
       checkpointer.stop();
-      health.setStatus('', 'NOT_SERVING');
+      await observability.stop();
       closing.abort(); // open streams end with UNAVAILABLE: their clients follow again
 
       await new Promise<void>((resolve) => {

@@ -20,7 +20,7 @@ import type { SealBatch, SealOutcome } from './worker.js';
 export interface Sealer {
   seal(task: SealTask): Promise<SealResult>;
   /** Tasks sealed and worker messages sent so far (in-process: one "message" per task). */
-  stats(): { tasks: number; messages: number };
+  stats(): { tasks: number; messages: number; utilization?: number; queued?: number };
   close(): Promise<void>;
 }
 
@@ -72,7 +72,7 @@ export function createSealer(options: { signingJwk: JWK; profilesDir?: string; w
         if (queue.length === 0) setImmediate(flush);
         queue.push({ task, resolve, reject });
       }),
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, utilization: pool.utilization, queued: queue.length + pool.queueSize }),
     close: () => pool.destroy(),
   };
 }

@@ -17,10 +17,16 @@ export class Committer {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly onRollback: () => void;
+  private readonly onBatch: (size: number, seconds: number) => void;
 
   /** `onRollback` lets in-memory state derived from the database (the audit log's head) be reloaded. */
-  constructor(private readonly db: Db, options: { onRollback?: () => void; maxBatch?: number } = {}) {
+  /** `onBatch` sees each flushed batch's size and how long it took to run and commit (metrics). */
+  constructor(
+    private readonly db: Db,
+    options: { onRollback?: () => void; maxBatch?: number; onBatch?: (size: number, seconds: number) => void } = {},
+  ) {
     this.onRollback = options.onRollback ?? (() => {});
+    this.onBatch = options.onBatch ?? (() => {});
     this.maxBatch = options.maxBatch ?? 256;
   }
   private readonly maxBatch: number;
@@ -51,6 +57,7 @@ export class Committer {
     this.scheduled = this.queue.length > 0;
     if (this.scheduled) setImmediate(() => this.flush());
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    const started = performance.now();
     try {
       this.db.transaction(() => {
         for (const item of batch) {
@@ -68,6 +75,7 @@ export class Committer {
       for (const item of batch) item.reject(error);
       return;
     }
+    this.onBatch(batch.length, (performance.now() - started) / 1000);
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);

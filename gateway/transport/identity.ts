@@ -50,10 +50,10 @@ export function recheckCaller(peer: PeerCertificate, parties: PartyLookup, ctx: 
   }
 }
 
-export function contextOf(peer: PeerCertificate, parties: PartyLookup, now: number): CallContext {
-  return { party: authorizedParty(peer, parties, now), traceId: randomUUID() };
+export function contextOf(peer: PeerCertificate, parties: PartyLookup, now: number, traceId: string = randomUUID()): CallContext {
+  return { party: authorizedParty(peer, parties, now), traceId };
 }
 
-export function callContext(call: ServerSurfaceCall, parties: PartyLookup, now: number): CallContext {
-  return contextOf(peerCertificate(call), parties, now);
+export function callContext(call: ServerSurfaceCall, parties: PartyLookup, now: number, traceId?: string): CallContext {
+  return contextOf(peerCertificate(call), parties, now, traceId);
 }

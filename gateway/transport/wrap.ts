@@ -18,6 +18,8 @@ import { requireDecoded } from './decoding.js';
 import { callContext, contextOf, peerCertificate, recheckCaller } from './identity.js';
 import { RETRY_PUSHBACK_METADATA } from '../../proto/connect.js';
 import { toWireError } from './status.js';
+import type { CallObserver } from '../observability/metrics.js';
+import { sendTraceId, TRACE_ID_METADATA } from '../observability/trace.js';
 
 export interface Runtime {
   /** `onReload` (the registry's): called after each reload, so open streams re-check their caller. */
@@ -27,17 +29,24 @@ export interface Runtime {
   clock?: () => number;
   /** Aborted when the gateway starts to stop: open streams then end with UNAVAILABLE, so clients follow again. */
   closing?: AbortSignal;
+  /** Metrics: every finished call's method, status and duration. */
+  observe?: CallObserver;
 }
 
-function logOutcome(rt: Runtime, method: string, ctx: CallContext | undefined, started: number, error?: unknown) {
+function logOutcome(rt: Runtime, method: string, ctx: CallContext | undefined, started: number, traceId: string, error?: unknown) {
+  const elapsed = performance.now() - started;
   const fields = {
     method,
     party: ctx?.party.id,
-    trace: ctx?.traceId,
-    ms: Math.round(performance.now() - started),
+    trace: traceId,
+    ms: Math.round(elapsed),
   };
-  if (error === undefined) return rt.logger.info({ ...fields, code: 'OK' }, 'call');
+  if (error === undefined) {
+    rt.observe?.call(method, 'OK', elapsed / 1000);
+    return rt.logger.info({ ...fields, code: 'OK' }, 'call');
+  }
   const wire = toWireError(error);
+  rt.observe?.call(method, status[wire.code], elapsed / 1000);
   const errorFields = { ...fields, code: status[wire.code], details: wire.details };
   if (wire.internal) {
     // The error's own class and stack frames only: its message may quote input.
@@ -58,20 +67,22 @@ export function unary<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = performance.now();
+    const traceId = sendTraceId(call);
     let ctx: CallContext | undefined;
     (async () => {
-      ctx = callContext(call, rt.parties, (rt.clock ?? Date.now)());
+      ctx = callContext(call, rt.parties, (rt.clock ?? Date.now)(), traceId);
       requireDecoded(call.request);
       return fn(ctx, call.request);
     })().then(
       (response) => {
-        logOutcome(rt, method, ctx, started);
+        logOutcome(rt, method, ctx, started, traceId);
         callback(null, response);
       },
       (error: unknown) => {
-        logOutcome(rt, method, ctx, started, error);
+        logOutcome(rt, method, ctx, started, traceId, error);
         const wire = toWireError(error);
         const metadata = new Metadata();
+        metadata.set(TRACE_ID_METADATA, traceId);
         if (wire.retryAfterMs !== undefined) metadata.set(RETRY_PUSHBACK_METADATA, String(wire.retryAfterMs));
         callback({ code: wire.code, details: wire.details, metadata });
       },
@@ -86,6 +97,7 @@ export function serverStream<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
     const started = performance.now();
+    const traceId = sendTraceId(call);
     const clock = rt.clock ?? Date.now;
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
@@ -99,7 +111,7 @@ export function serverStream<Req, Res>(
     const aborted = new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     (async () => {
       const peer = peerCertificate(call);
-      const current = contextOf(peer, rt.parties, clock());
+      const current = contextOf(peer, rt.parties, clock(), traceId);
       ctx = current;
       requireDecoded(call.request);
       /** False (and the stream ends with the reason) once the caller is no longer allowed. */
@@ -142,15 +154,17 @@ export function serverStream<Req, Res>(
       () => {
         stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
-        logOutcome(rt, method, ctx, started);
+        logOutcome(rt, method, ctx, started, traceId);
         call.end();
       },
       (error: unknown) => {
         stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
-        logOutcome(rt, method, ctx, started, error);
+        logOutcome(rt, method, ctx, started, traceId, error);
         const wire = toWireError(error);
-        call.emit('error', { code: wire.code, details: wire.details });
+        const metadata = new Metadata();
+        metadata.set(TRACE_ID_METADATA, traceId);
+        call.emit('error', { code: wire.code, details: wire.details, metadata });
       },
     );
   };
