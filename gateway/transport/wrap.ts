@@ -182,6 +182,7 @@ export function bidiStream<Req, Res>(
 ): handleBidiStreamingCall<Req, Res> {
   return (call: ServerDuplexStream<Req, Res>) => {
     const started = performance.now();
+    const traceId = sendTraceId(call);
     const clock = rt.clock ?? Date.now;
     let ctx: CallContext | undefined;
     let stopWatching: (() => void) | undefined;
@@ -192,7 +193,7 @@ export function bidiStream<Req, Res>(
     rt.closing?.addEventListener('abort', onClosing, { once: true });
     (async () => {
       const peer = peerCertificate(call);
-      const current = contextOf(peer, rt.parties, clock());
+      const current = contextOf(peer, rt.parties, clock(), traceId);
       ctx = current;
       const check = () => {
         try {
@@ -229,16 +230,18 @@ export function bidiStream<Req, Res>(
       () => {
         stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
-        logOutcome(rt, method, ctx, started);
+        logOutcome(rt, method, ctx, started, traceId);
         call.end();
       },
       (error: unknown) => {
         stopWatching?.();
         rt.closing?.removeEventListener('abort', onClosing);
         const reason = refused ?? error;
-        logOutcome(rt, method, ctx, started, reason);
+        logOutcome(rt, method, ctx, started, traceId, reason);
         const wire = toWireError(reason);
-        call.emit('error', { code: wire.code, details: wire.details });
+        const metadata = new Metadata();
+        metadata.set(TRACE_ID_METADATA, traceId);
+        call.emit('error', { code: wire.code, details: wire.details, metadata });
       },
     );
   };
