@@ -5,12 +5,15 @@
  *   hdx keys issue <dir>     add a party
  *   hdx keys rotate <dir>    new signing or encryption key for a party, old one kept for a grace period
  *   hdx keys list <dir>      parties, roles, key ids and validity
+ *   hdx keys request <dir>   (party) own TLS key + CSR and JOSE keys; `--renew` for a new certificate
+ *   hdx keys sign-request    (operator) certify a request, list the party's public JWKs
+ *   hdx keys accept <dir>    (party) install the certificate the operator sent back
  *
  * Every command takes `--json`. Errors print one line on stderr and exit with status 1.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KeysError } from './errors.js';
-import { initExchange, issueParty, rotatePartyKey, type PartySpec } from './exchange.js';
+import { acceptEnrolment, initExchange, issueParty, requestEnrolment, requestRenewal, rotatePartyKey, signEnrolmentRequest, type PartySpec } from './exchange.js';
 import { paths } from './exchange/layout.js';
 import { ROLES } from './identity.js';
 import { ENCRYPTION_ALGS, SIGNING_ALGS, type EncryptionAlg, type EncryptionCurve, type SigningAlg } from './jose-keys.js';
@@ -31,7 +34,7 @@ export function registerKeysCommands(program: Command): Command {
     .option('--hospital <id=name...>', 'hospitals (replaces the default hospitals)')
     .option('--insurer <id=name...>', 'insurers (replaces the default insurers)')
     .option('--regulator <id=name...>', 'regulators (replaces the default regulator)')
-    .option('--gateway-address <host:port>', 'address the parties dial', 'localhost:7443')
+    .option('--gateway-address <host[:port]>', 'address the parties dial (port 7443 if omitted); its host is put in the gateway certificate', 'localhost:7443')
     .addOption(new Option('--sig-alg <alg>', 'signing key algorithm').choices(SIGNING_ALGS).default('ES256'))
     .addOption(new Option('--enc-alg <alg>', "insurers' encryption key algorithm").choices(ENCRYPTION_ALGS).default('ECDH-ES+A256KW'))
     .addOption(new Option('--enc-crv <crv>', 'curve for ECDH-ES+A256KW (default P-256)').choices(['P-256', 'X25519']))
@@ -112,7 +115,71 @@ export function registerKeysCommands(program: Command): Command {
       });
     });
 
+  keys
+    .command('request')
+    .description("on the party's machine: make its TLS key, CSR and JOSE keys; write the request to send to the operator (private keys stay here)")
+    .argument('<dir>', "the party's folder (new, or with --renew the enrolled one)")
+    .option('--renew', 'renew the certificate of an enrolled party: a new TLS key and CSR (JOSE keys: `keys rotate`)')
+    .addOption(new Option('--role <role>', 'the party role').choices(ROLES.filter((r) => r !== 'gateway')))
+    .option('--id <id>', 'party id: [a-z0-9][a-z0-9-]{1,62}')
+    .option('--name <name>', 'display name')
+    .option('--trust-domain <domain>', "the exchange's SPIFFE trust domain", 'hdx.local')
+    .addOption(new Option('--sig-alg <alg>', 'signing key algorithm').choices(SIGNING_ALGS).default('ES256'))
+    .addOption(new Option('--enc-alg <alg>', 'encryption key algorithm (insurers)').choices(ENCRYPTION_ALGS).default('ECDH-ES+A256KW'))
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, o: RequestCliOptions, cmd: Command) => {
+      await run(cmd, o.json, async () => {
+        if (o.renew) {
+          const r = requestRenewal(dir);
+          return { json: r, text: `renewal request for ${r.uri} (current certificate expires ${r.expires}): send ${r.requestPath} to the operator` };
+        }
+        if (!o.role || !o.id || !o.name) throw new TypeError('--role, --id and --name are required (or --renew)');
+        const r = requestEnrolment(dir, { trustDomain: o.trustDomain, role: o.role, id: o.id, name: o.name, signingAlg: o.sigAlg, encryptionAlg: o.encAlg });
+        return { json: r, text: `enrolment request for ${r.uri}: send ${r.requestPath} to the operator (it holds no private key)` };
+      });
+    });
+
+  keys
+    .command('sign-request')
+    .description("at the operator: check a party's request, issue its certificate from the exchange CA, add its public keys to the registry")
+    .argument('<dir>', 'the exchange folder')
+    .argument('<request>', 'the enrolment-request.json the party sent')
+    .requiredOption('--out <file>', 'the response to send back to the party (must not exist)')
+    .option('--valid-days <days>', 'certificate validity', parseDays, 825)
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, request: string, o: { out: string; validDays: number; json?: boolean }, cmd: Command) => {
+      await run(cmd, o.json, async () => {
+        const r = await signEnrolmentRequest(dir, request, o.out, { certValidDays: Math.max(1, Math.round(o.validDays)) });
+        const reload = r.renew ? '' : '; reload the gateway (SIGHUP) so it knows the party';
+        return { json: r, text: `${r.renew ? 'renewed' : 'enrolled'} ${r.uri}: certificate valid until ${r.notAfter}; send ${o.out} to the party${reload}` };
+      });
+    });
+
+  keys
+    .command('accept')
+    .description("on the party's machine: check the operator's response against this party's request and key, and install the certificate")
+    .argument('<dir>', "the party's folder")
+    .argument('<response>', 'the response file from `keys sign-request`')
+    .option('--json', 'print the result as JSON')
+    .action(async (dir: string, response: string, o: { json?: boolean }, cmd: Command) => {
+      await run(cmd, o.json, async () => {
+        const r = acceptEnrolment(dir, response);
+        return { json: r, text: `installed the certificate of ${r.uri}, valid until ${r.notAfter}; exchange CA fingerprint ${r.caFingerprint} (compare it with the operator's)` };
+      });
+    });
+
   return keys;
+}
+
+interface RequestCliOptions {
+  renew?: boolean;
+  role?: 'hospital' | 'insurer' | 'regulator';
+  id?: string;
+  name?: string;
+  trustDomain: string;
+  sigAlg: SigningAlg;
+  encAlg: EncryptionAlg;
+  json?: boolean;
 }
 
 interface InitCliOptions {

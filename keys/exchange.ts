@@ -6,3 +6,5 @@ export { rotatePartyKey } from './exchange/rotate.js';
 export type { RotateKeyOptions, RotateKeyResult } from './exchange/rotate.js';
 export { loadPartyIdentity, loadGatewayIdentity } from './exchange/load.js';
 export type { PartyIdentity, GatewayIdentity, PartyInfo, TlsFiles } from './exchange/load.js';
+export { requestEnrolment, requestRenewal, signEnrolmentRequest, acceptEnrolment } from './exchange/enrol.js';
+export type { EnrolmentRequest, EnrolmentResponse, RequestEnrolmentOptions } from './exchange/enrol.js';

@@ -53,6 +53,11 @@ export interface IssueCertificateOptions {
   validDays: number;
   /** When the certificate becomes valid; default five minutes ago (clock skew). */
   notBefore?: Date;
+  /**
+   * Certify this key (SPKI PEM, e.g. from a party's CSR) instead of making a new one; the result's
+   * `keyPem` is then empty: the private key stays where it was made.
+   */
+  publicKeyPem?: string;
 }
 
 /** An issued certificate and its PKCS#8 private key, both PEM. */
@@ -113,7 +118,7 @@ export function issueCertificate(ca: CertificateAuthority, options: IssueCertifi
   if (!Number.isFinite(start)) throw new TypeError('invalid notBefore');
   const notBefore = options.notBefore === undefined ? start - CLOCK_SKEW_MS : start;
 
-  const { keyPem, publicKey } = rsaKeyPair();
+  const { keyPem, publicKey } = options.publicKeyPem === undefined ? rsaKeyPair() : { keyPem: '', publicKey: rsaPublicKey(options.publicKeyPem) };
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = randomSerialHex();
@@ -194,6 +199,62 @@ function parseSubjectAltName(text: string): { type: string; value: string }[] {
     if (i < text.length) i += 2;
   }
   return out;
+}
+
+/** A party's certificate request: PKCS#10, its key's proof of possession, the party URI as the SAN. */
+export interface CertificateRequestInfo {
+  commonName: string;
+  uri: string;
+  /** SPKI PEM of the requested key. */
+  publicKeyPem: string;
+}
+
+/** A PKCS#10 request for `uri`, signed with the requester's RSA private key (PKCS#8 PEM). */
+export function createCertificateRequest(keyPem: string, options: { commonName: string; uri: string }): string {
+  checkCommonName(options?.commonName);
+  parsePartyUri(options.uri);
+  const privateKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
+  csr.setSubject(subject(options.commonName));
+  csr.setAttributes([{ name: 'extensionRequest', extensions: [{ name: 'subjectAltName', altNames: [{ type: SAN_URI, value: options.uri }] }] }]);
+  csr.sign(privateKey, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}
+
+/**
+ * Reads a certificate request from a party (untrusted): it must be a PEM PKCS#10 request whose signature
+ * verifies (the requester holds the key), with an RSA key of at least 2048 bits and exactly one party URI.
+ */
+export function readCertificateRequest(pem: string): CertificateRequestInfo {
+  let csr: forge.pki.CertificateSigningRequest;
+  try {
+    csr = forge.pki.certificationRequestFromPem(pem);
+  } catch (cause) {
+    throw new CertificateError('the certificate request is not a PEM PKCS#10 request with an RSA key', { cause });
+  }
+  if (!csr.verify()) throw new CertificateError('the certificate request signature does not verify');
+  const key = csr.publicKey as forge.pki.rsa.PublicKey;
+  if (!key?.n || key.n.bitLength() < RSA_BITS) throw new CertificateError(`the certificate request key must be RSA of at least ${RSA_BITS} bits`);
+  const request = csr.getAttribute({ name: 'extensionRequest' }) as { extensions?: { name: string; altNames?: { type: number; value: string }[] }[] } | null;
+  const uris = (request?.extensions?.find((e) => e.name === 'subjectAltName')?.altNames ?? []).filter((n) => n.type === SAN_URI);
+  if (uris.length !== 1) throw new CertificateError('the certificate request must name exactly one party URI');
+  const uri = uris[0]!.value;
+  try {
+    parsePartyUri(uri);
+  } catch (cause) {
+    throw new CertificateError('the certificate request URI is not a party URI', { cause });
+  }
+  const cn = csr.subject.getField('CN') as { value?: string } | null;
+  const commonName = typeof cn?.value === 'string' ? forge.util.decodeUtf8(cn.value) : '';
+  checkCommonName(commonName);
+  return { commonName, uri, publicKeyPem: forge.pki.publicKeyToPem(key) };
+}
+
+function rsaPublicKey(pem: string): forge.pki.rsa.PublicKey {
+  const key = forge.pki.publicKeyFromPem(pem) as forge.pki.rsa.PublicKey;
+  if (!key?.n || key.n.bitLength() < RSA_BITS) throw new TypeError(`the key to certify must be RSA of at least ${RSA_BITS} bits`);
+  return key;
 }
 
 function rsaKeyPair(): { keyPem: string; publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.rsa.PrivateKey } {

@@ -163,7 +163,7 @@ function checkOptions(o: InitExchangeOptions): CheckedOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
   const trustDomain = o.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   if (!isTrustDomain(trustDomain)) throw new TypeError('invalid trust domain');
-  const gatewayAddress = o.gatewayAddress ?? DEFAULT_GATEWAY_ADDRESS;
+  const gatewayAddress = withDefaultPort(o.gatewayAddress ?? DEFAULT_GATEWAY_ADDRESS);
   if (!ADDRESS.test(gatewayAddress)) throw new TypeError('gatewayAddress must be host:port');
   const listen = o.listen ?? `127.0.0.1:${gatewayAddress.slice(gatewayAddress.lastIndexOf(':') + 1)}`;
   if (!ADDRESS.test(listen)) throw new TypeError('listen must be host:port');
@@ -196,6 +196,16 @@ function checkOptions(o: InitExchangeOptions): CheckedOptions {
     certValidDays: o.certValidDays ?? CERT_VALID_DAYS,
     parties,
   };
+}
+
+/** `host` or `host:port` (an IPv6 address in brackets with a port); the port defaults to 7443. */
+function withDefaultPort(address: string): string {
+  if (typeof address !== 'string') throw new TypeError('gatewayAddress must be host or host:port');
+  if (ADDRESS.test(address)) return address;
+  const port = DEFAULT_GATEWAY_ADDRESS.slice(DEFAULT_GATEWAY_ADDRESS.lastIndexOf(':'));
+  if (/^[A-Za-z0-9.-]+$/.test(address)) return `${address}${port}`;
+  if (/^[0-9A-Fa-f:.]+$/.test(address) && address.includes(':')) return `[${address}]${port}`;
+  throw new TypeError('gatewayAddress must be host or host:port');
 }
 
 /** Checks a party's id and name (caller input); `ids` collects ids to refuse duplicates. */

@@ -3,6 +3,7 @@
  * not exist yet. Shared by `initExchange` and `issueParty`.
  */
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { partyUri, type Role } from '../identity.js';
 import { generateEncryptionKey, generateSigningKey, type EncryptionAlg, type EncryptionCurve, type SigningAlg } from '../jose-keys.js';
@@ -74,8 +75,7 @@ export function createGatewayFiles(dir: string, ctx: GatewayContext): { party: R
   const cert = issueCertificate(ctx.ca, {
     commonName: 'hdx-gateway',
     uri,
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1', '::1'],
+    ...gatewayNames(ctx.gatewayAddress),
     usage: 'server',
     validDays: ctx.certValidDays,
   });
@@ -108,6 +108,19 @@ export function createGatewayFiles(dir: string, ctx: GatewayContext): { party: R
     },
     logPublicKeyPem: log.publicKey,
   };
+}
+
+/**
+ * The gateway certificate's names: localhost and the loopback addresses (for local tools), and the host
+ * the parties dial (`gatewayAddress`), as an IP address or a DNS name — else TLS refuses that address.
+ */
+export function gatewayNames(gatewayAddress: string): { dnsNames: string[]; ipAddresses: string[] } {
+  const host = gatewayAddress.slice(0, gatewayAddress.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  const dnsNames = new Set(['localhost']);
+  const ipAddresses = new Set(['127.0.0.1', '::1']);
+  if (isIP(host) !== 0) ipAddresses.add(host);
+  else if (host.length > 0) dnsNames.add(host.toLowerCase());
+  return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 
 /** The SPKI PEM of an Ed25519 private key PEM. */
