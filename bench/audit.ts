@@ -21,6 +21,7 @@ import { AuditLog } from '../gateway/audit/log.js';
 import { auditQueries } from '../gateway/audit/query.js';
 import { Committer } from '../gateway/storage/committer.js';
 import { openDatabase } from '../gateway/storage/db.js';
+import { FLOOR_SQLITE_ROWS } from './system-floors.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
 const digest = (i: number, salt: string) => `sha256:${createHash('sha256').update(`${salt}${i}`).digest('base64url')}`;
@@ -104,6 +105,7 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
       name: 'audit append, durable, group commit (64 writers × 2 events)',
       value: (commits * 2) / groupSeconds,
       unit: 'events/s',
+      floor: FLOOR_SQLITE_ROWS,
       note: `synchronous=FULL, WAL; ${commits * 2} events in batches of ≤ ${writers} commits`,
     });
 
