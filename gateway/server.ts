@@ -121,7 +121,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
   const closing = new AbortController();
-  const rt = { parties, logger, closing: closing.signal, clock: gw.clock, observe: callObserver(metrics) };
+  const rt = { parties, logger, closing: closing.signal, clock: gw.clock, observe: callObserver(metrics, { clock: gw.clock, logger }) };
   const audit = createAuditService(gw, checkpointer);
   const server = new Server({
     // Bundles up to the configured limit plus room for the other fields; larger ones are refused by

@@ -10,13 +10,11 @@ import type { Sealer } from '../seal/sealer.js';
 import { countAuditEvents } from './audit-counters.js';
 import { addHealth, addReflection, serviceName } from './grpc-services.js';
 import { startMetricsServer, type MetricsServer } from './http.js';
-import { certificateExpiries, registerGauges, type GatewayMetrics } from './metrics.js';
+import { CERTIFICATE_WARNING_DAYS, certificateExpiries, registerGauges, type GatewayMetrics } from './metrics.js';
 
 export { TRACE_ID_METADATA } from './trace.js';
 export { createMetrics, callObserver, commitObserver, type GatewayMetrics } from './metrics.js';
 
-/** Warn this long before a certificate expires (renew with `hdx keys request --renew`). */
-export const CERTIFICATE_WARNING_DAYS = 30;
 const DAY_MS = 24 * 3600 * 1000;
 
 export interface Observability {

@@ -6,12 +6,15 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
 import type { Gateway } from '../app.js';
 import type { Sealer } from '../seal/sealer.js';
 
 export interface CallObserver {
   /** One finished RPC: its method, gRPC status name and duration. */
   call(method: string, code: string, seconds: number): void;
+  /** A party called with a certificate valid until `notAfter` (ms): its expiry is exported and warned about. */
+  peer(partyId: string, notAfter: number): void;
 }
 
 export interface CommitObserver {
@@ -174,8 +177,35 @@ export function certificateExpiries(certificates: Record<string, Buffer | string
   }));
 }
 
-export function callObserver(metrics: GatewayMetrics): CallObserver {
-  return { call: (method, code, seconds) => metrics.rpc.observe({ method, code }, seconds) };
+/** Warn this long before a certificate expires (renew with `hdx keys request --renew`). */
+export const CERTIFICATE_WARNING_DAYS = 30;
+
+export function callObserver(metrics: GatewayMetrics, options: { clock: () => number; logger: Logger }): CallObserver {
+  const notAfterByParty = new Map<string, number>();
+  const warnedAt = new Map<string, number>();
+  new Gauge({
+    name: 'hdx_party_certificate_expiry_seconds',
+    help: 'seconds until the certificate a party last called with expires; alert well before zero',
+    labelNames: ['party'],
+    registers: [metrics.registry],
+    collect() {
+      const now = options.clock();
+      for (const [party, notAfter] of notAfterByParty) this.set({ party }, (notAfter - now) / 1000);
+    },
+  });
+  return {
+    call: (method, code, seconds) => metrics.rpc.observe({ method, code }, seconds),
+    peer(partyId, notAfter) {
+      notAfterByParty.set(partyId, notAfter);
+      const now = options.clock();
+      const days = (notAfter - now) / (DAY_S * 1000);
+      // Once a day per party: a warning per call would flood the log.
+      if (days < CERTIFICATE_WARNING_DAYS && now - (warnedAt.get(partyId) ?? -Infinity) >= DAY_S * 1000) {
+        warnedAt.set(partyId, now);
+        options.logger.warn({ party: partyId, days: Math.floor(days) }, 'party certificate expires soon: the party should renew it (hdx keys request --renew)');
+      }
+    },
+  };
 }
 
 export function commitObserver(metrics: GatewayMetrics): CommitObserver {

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { CallContext, PartyLookup } from '../context.js';
 import { Unavailable } from '../errors.js';
 import { requireDecoded } from './decoding.js';
-import { callContext, contextOf, peerCertificate, recheckCaller } from './identity.js';
+import { contextOf, peerCertificate, recheckCaller } from './identity.js';
 import { RETRY_PUSHBACK_METADATA } from '../../proto/connect.js';
 import { toWireError } from './status.js';
 import type { CallObserver } from '../observability/metrics.js';
@@ -70,7 +70,9 @@ export function unary<Req, Res>(
     const traceId = sendTraceId(call);
     let ctx: CallContext | undefined;
     (async () => {
-      ctx = callContext(call, rt.parties, (rt.clock ?? Date.now)(), traceId);
+      const peer = peerCertificate(call);
+      ctx = contextOf(peer, rt.parties, (rt.clock ?? Date.now)(), traceId);
+      rt.observe?.peer(ctx.party.id, peer.notAfter);
       requireDecoded(call.request);
       return fn(ctx, call.request);
     })().then(
@@ -113,6 +115,7 @@ export function serverStream<Req, Res>(
       const peer = peerCertificate(call);
       const current = contextOf(peer, rt.parties, clock(), traceId);
       ctx = current;
+      rt.observe?.peer(current.party.id, peer.notAfter);
       requireDecoded(call.request);
       /** False (and the stream ends with the reason) once the caller is no longer allowed. */
       const stillAllowed = (): boolean => {
@@ -195,6 +198,7 @@ export function bidiStream<Req, Res>(
       const peer = peerCertificate(call);
       const current = contextOf(peer, rt.parties, clock(), traceId);
       ctx = current;
+      rt.observe?.peer(current.party.id, peer.notAfter);
       const check = () => {
         try {
           recheckCaller(peer, rt.parties, current, clock());

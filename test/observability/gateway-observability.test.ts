@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
-import { isServiceError } from '../../proto/connect.js';
+import { isServiceError, unaryCall } from '../../proto/connect.js';
 import { Purpose } from '../../proto/gen/hdx/v1/common.js';
-import { createTestExchange, idem, openSessions, startTestGateway, terms, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
+import { connectWith, createTestExchange, idem, issueTestCertificate, openSessions, startTestGateway, terms, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
 import { recordMaker } from '../settlement/support.js';
 
 let ex: TestExchange;
@@ -111,6 +111,23 @@ describe('metrics over HTTP', () => {
     // No identifier in any label: only party ids, methods, codes and reasons.
     const r = record('nanshan-people');
     expect(drained).not.toContain(r.patient.nationalId);
+  });
+
+  it('export each calling party’s certificate expiry, and warn in the log when one is near', async () => {
+    const longLived = await scrape();
+    expect(sample(longLived, 'hdx_party_certificate_expiry_seconds{party="nanshan-people"}')! / 86400).toBeGreaterThan(800);
+    expect(gw.logs.some((l) => l.includes('party certificate expires soon'))).toBe(false);
+
+    // The insurer now calls with a certificate that expires in 10 days (as before a renewal).
+    const soon = connectWith(ex, gw, issueTestCertificate(ex, 'spiffe://hdx.local/insurer/pingan-health', { validDays: 10 }));
+    await unaryCall(soon.directory, soon.directory.getJwks, {});
+    await unaryCall(soon.directory, soon.directory.getJwks, {});
+    soon.close();
+    const days = sample(await scrape(), 'hdx_party_certificate_expiry_seconds{party="pingan-health"}')! / 86400;
+    expect(days).toBeGreaterThan(9);
+    expect(days).toBeLessThanOrEqual(10);
+    const warnings = gw.logs.map((l) => JSON.parse(l) as { msg: string; party?: string; days?: number }).filter((l) => l.msg.startsWith('party certificate expires soon'));
+    expect(warnings).toEqual([expect.objectContaining({ party: 'pingan-health', days: 9 })]); // once, not per call
   });
 
   it('answer probes without a client certificate, and refuse what is not a probe', async () => {
