@@ -32,7 +32,8 @@ const CHARTS: Record<string, Omit<LineChart, 'series'>> = {
   'settlement-latency': {
     title: 'Settlement: submit → decision latency against offered load',
     xLabel: 'offered load (records/s)',
-    yLabel: 'latency (ms)',
+    yLabel: 'latency (ms, log scale)',
+    logY: true,
     reference: { y: 250, label: 'target p99 < 250 ms' },
   },
   'settlement-throughput': {

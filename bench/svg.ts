@@ -1,6 +1,6 @@
 /**
- * A line chart as a standalone SVG string: one polyline with markers per series, linear axes from zero
- * with round ticks, a legend. Hand-written so the bench needs no plotting dependency.
+ * A line chart as a standalone SVG string: one polyline with markers per series, a linear x axis from
+ * zero, a linear (from zero) or logarithmic y axis, round ticks, a legend. Hand-written so the bench needs no plotting dependency.
  */
 
 export interface ChartSeries {
@@ -14,6 +14,8 @@ export interface LineChart {
   xLabel: string;
   yLabel: string;
   series: ChartSeries[];
+  /** A logarithmic y axis (decades): latency past the knee is orders of magnitude above it. */
+  logY?: boolean;
   /** A horizontal line to read the series against (e.g. a target), when there is one. */
   reference?: { y: number; label: string };
 }
@@ -39,18 +41,29 @@ function label(value: number): string {
 }
 
 export function lineChartSvg(chart: LineChart): string {
-  const series = chart.series.map((s) => ({ ...s, points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)) }));
+  const usable = (p: { x: number; y: number }) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!chart.logY || p.y > 0);
+  const series = chart.series.map((s) => ({ ...s, points: s.points.filter(usable) }));
   const all = series.flatMap((s) => s.points);
   const xMax = Math.max(1, ...all.map((p) => p.x));
   const yMax = Math.max(1, ...all.map((p) => p.y), chart.reference?.y ?? 0) * 1.05;
   const xStep = tickStep(xMax);
-  const yStep = tickStep(yMax);
   const xEnd = Math.ceil(xMax / xStep) * xStep;
-  const yEnd = Math.ceil(yMax / yStep) * yStep;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const px = (x: number) => MARGIN.left + (x / xEnd) * plotW;
-  const py = (y: number) => MARGIN.top + plotH - (y / yEnd) * plotH;
+  let yTicks: number[];
+  let py: (y: number) => number;
+  if (chart.logY) {
+    const lo = Math.floor(Math.log10(Math.min(yMax, ...all.map((p) => p.y))));
+    const hi = Math.max(lo + 1, Math.ceil(Math.log10(yMax)));
+    yTicks = Array.from({ length: hi - lo + 1 }, (_, i) => 10 ** (lo + i));
+    py = (y: number) => MARGIN.top + plotH - ((Math.log10(y) - lo) / (hi - lo)) * plotH;
+  } else {
+    const yStep = tickStep(yMax);
+    const yEnd = Math.ceil(yMax / yStep) * yStep;
+    yTicks = Array.from({ length: Math.round(yEnd / yStep) + 1 }, (_, i) => i * yStep);
+    py = (y: number) => MARGIN.top + plotH - (y / yEnd) * plotH;
+  }
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
@@ -60,7 +73,7 @@ export function lineChartSvg(chart: LineChart): string {
     out.push(`<line x1="${px(x)}" y1="${MARGIN.top}" x2="${px(x)}" y2="${MARGIN.top + plotH}" stroke="#eee"/>`);
     out.push(`<text x="${px(x)}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${label(x)}</text>`);
   }
-  for (let y = 0; y <= yEnd + 1e-9; y += yStep) {
+  for (const y of yTicks) {
     out.push(`<line x1="${MARGIN.left}" y1="${py(y)}" x2="${MARGIN.left + plotW}" y2="${py(y)}" stroke="#eee"/>`);
     out.push(`<text x="${MARGIN.left - 6}" y="${py(y) + 4}" text-anchor="end">${label(y)}</text>`);
   }

@@ -62,6 +62,20 @@ describe('bench results', () => {
     expect(svg).toContain('stroke-dasharray'); // the reference line
   });
 
+  it('on a log axis, ticks at decades and leaves out values that are not positive', () => {
+    const svg = lineChartSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'ms',
+      logY: true,
+      series: [{ name: 'p99', points: [{ x: 50, y: 40 }, { x: 100, y: 0 }, { x: 200, y: 15_000 }] }],
+    });
+    const ticks = [...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1]);
+    expect(ticks).toEqual(['10', '100', '1k', '10k', '100k']);
+    expect(svg.match(/<circle /g)).toHaveLength(2);
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
   it('writes latest.json, a dated copy and one SVG per chart', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hdx-bench-results-'));
     dirs.push(dir);
