@@ -1,8 +1,8 @@
 /**
  * Submit-to-decision latency through the real stack, the number the direct-settlement pilot is about:
- * the gateway (mutual-TLS gRPC, seal worker pool, durable group commit) in this process; the hospital adapter
- * and the insurer adapter each in a process of their own (own event loop and I/O pool, as on their own
- * machines — all three share this machine's cores).
+ * the gateway (mutual-TLS gRPC, seal worker pool, durable group commit), the hospital adapter and the
+ * insurer adapter each in a process of its own (own event loop and I/O pool, as on their own machines —
+ * all three share this machine's cores), swept over offered rates; a soak in the full run.
  * The hospital submits at a fixed rate (open loop) and follows its decisions; the insurer pulls with
  * follow, decides each record with the example rules, signs and submits the decision. Latency runs from
  * each record's scheduled submit to its verified decision being on disk for the HIS.
@@ -13,12 +13,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { startGateway } from '../gateway/server.js';
 import { initExchange } from '../keys/exchange/init.js';
 import { openPayload, sealPayload } from '../keys/formats/payload.js';
 import { signJwt, verifyJwt } from '../keys/formats/jws.js';
 import { generateEncryptionKey, generateSigningKey } from '../keys/jose-keys.js';
+import type { GatewayBenchResult } from './settlement/gateway.js';
 import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
@@ -38,7 +37,8 @@ export interface SettlementBenchRun {
 
 interface Party {
   child: ChildProcess;
-  ready: Promise<void>;
+  /** The party's 'ready' message. */
+  ready: Promise<unknown>;
   result: Promise<unknown>;
 }
 
@@ -48,10 +48,10 @@ function startParty(module: string, config: Record<string, unknown>): Party {
     env: { ...process.env, HDX_BENCH_PARTY: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let ready!: () => void;
-  const readyP = new Promise<void>((resolve) => (ready = resolve));
+  let ready!: (m: unknown) => void;
+  const readyP = new Promise<unknown>((resolve) => (ready = resolve));
   const result = new Promise((resolve, reject) => {
-    child.on('message', (m: { type: string }) => (m.type === 'ready' ? ready() : resolve(m)));
+    child.on('message', (m: { type: string }) => (m.type === 'ready' ? ready(m) : resolve(m)));
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${module} process exited with ${code}`)));
   });
@@ -124,75 +124,74 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
   return lines;
 }
 
-/** One run at a given rate (the bench runs the issue's 200/s; other rates help find the knee). */
+/**
+ * One run at one offered rate: a fresh exchange, the gateway, the insurer adapter and the hospital adapter
+ * each in a process of its own; the hospital offers `rate` records/s open-loop after a warm-up.
+ */
 export async function runSettlementBench(run: SettlementBenchRun): Promise<BenchLine[]> {
   const { rate, seconds } = run;
   const count = Math.round(rate * seconds);
   const root = mkdtempSync(join(benchDir(), 'settle-'));
-  // The gateway logs a line per call as in production, to a sink that costs what a file would.
-  const sink = pino.destination({ dest: '/dev/null', sync: false });
   const parties: ChildProcess[] = [];
   try {
     const exchange = await initExchange(join(root, 'exchange'));
-    const gateway = await startGateway({
+    const gateway = startParty('gateway', {
       gatewayDir: exchange.gateway.dir,
       dataDir: join(root, 'gateway-data'),
-      listen: '127.0.0.1:0',
-      logger: pino({ level: 'info' }, sink),
       ...(run.sealWorkers !== undefined && { sealWorkers: run.sealWorkers }),
     });
-    const address = `localhost:${gateway.port}`;
-    try {
-      const insurer = startParty('insurer', {
-        partyDir: join(exchange.dir, 'parties', 'taikang-online'),
-        address,
-        outDir: join(root, 'insurer-inbox'),
-      });
-      const config: HospitalBenchConfig = {
-        partyDir: join(exchange.dir, 'parties', 'nanshan-people'),
-        address,
-        outDir: join(root, 'his'),
-        rate,
-        count,
-        warmup: run.warmup,
-        patients: 200,
-      };
-      const hospital = startParty('hospital', { ...config });
-      parties.push(insurer.child, hospital.child);
-      await Promise.all([insurer.ready, hospital.ready]);
-      // The gateway runs in this process: its RSS is this process's (the bench's own share is small).
-      const rss = sampleRss(process.pid);
-      const gatewayCpuFrom = process.cpuUsage();
-      hospital.child.send('go');
-      const result = (await hospital.result) as HospitalBenchResult;
-      const measuredTo = Date.now();
-      rss.stop();
-      insurer.child.send('stop');
-      const insurerResult = (await insurer.result) as { cpuMs: number };
-      const gatewayCpu = process.cpuUsage(gatewayCpuFrom);
-      // CPU per record, all threads of each process, warm-up included (every record sent after 'go').
-      const records = run.warmup + count;
-      const cpuPerRecord = {
-        gateway: (gatewayCpu.user + gatewayCpu.system) / 1000 / records,
-        insurer: insurerResult.cpuMs / records,
-        hospital: result.cpuMs / records,
-      };
-      const cpuTotal = cpuPerRecord.gateway + cpuPerRecord.insurer + cpuPerRecord.hospital;
-      const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
-      if (run.soak) return soakLines(rate, rss, result.measuredFrom, measuredTo, note);
-
-      // The gateway's own timestamps for the same records (ms): each stage, and when each was reached.
-      const rows = gateway.gateway.db
-        .prepare(`SELECT created_at AS created, delivered_at AS delivered, acknowledged_at AS acknowledged, decided_at AS decided
-          FROM transfers WHERE created_at >= ?`)
-        .all(result.measuredFrom) as Array<{ created: number; delivered: number | null; acknowledged: number | null; decided: number | null }>;
-      return settlementLines({ rate, note, result, rows, cpuPerRecord, cpuTotal, gatewayRssPeak: rss.peakMb(), cores: availableParallelism() });
-    } finally {
-      await gateway.stop();
-    }
+    parties.push(gateway.child);
+    const address = `localhost:${((await gateway.ready) as { port: number }).port}`;
+    const insurer = startParty('insurer', {
+      partyDir: join(exchange.dir, 'parties', 'taikang-online'),
+      address,
+      outDir: join(root, 'insurer-inbox'),
+    });
+    const config: HospitalBenchConfig = {
+      partyDir: join(exchange.dir, 'parties', 'nanshan-people'),
+      address,
+      outDir: join(root, 'his'),
+      rate,
+      count,
+      warmup: run.warmup,
+      patients: 200,
+    };
+    const hospital = startParty('hospital', { ...config });
+    parties.push(insurer.child, hospital.child);
+    await Promise.all([insurer.ready, hospital.ready]);
+    const rss = { gateway: sampleRss(gateway.child.pid!), hospital: sampleRss(hospital.child.pid!), insurer: sampleRss(insurer.child.pid!) };
+    gateway.child.send('go');
+    hospital.child.send('go');
+    const result = (await hospital.result) as HospitalBenchResult;
+    const measuredTo = Date.now();
+    for (const sampler of Object.values(rss)) sampler.stop();
+    insurer.child.send('stop');
+    const insurerResult = (await insurer.result) as { cpuMs: number };
+    gateway.child.send({ measuredFrom: result.measuredFrom });
+    const gatewayResult = (await gateway.result) as GatewayBenchResult;
+    // CPU per record, all threads of each process, warm-up included (every record sent after 'go').
+    const records = run.warmup + count;
+    const cpuPerRecord = {
+      gateway: gatewayResult.cpuMs / records,
+      insurer: insurerResult.cpuMs / records,
+      hospital: result.cpuMs / records,
+    };
+    const cpuTotal = cpuPerRecord.gateway + cpuPerRecord.insurer + cpuPerRecord.hospital;
+    const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
+    if (run.soak) return soakLines(rate, rss.gateway, result.measuredFrom, measuredTo, note);
+    return settlementLines({
+      rate,
+      note,
+      result,
+      rows: gatewayResult.rows,
+      cpuPerRecord,
+      cpuTotal,
+      gatewayRssPeak: rss.gateway.peakMb(),
+      partyRssPeak: { hospital: rss.hospital.peakMb(), insurer: rss.insurer.peakMb() },
+      cores: availableParallelism(),
+    });
   } finally {
     for (const child of parties) if (child.exitCode === null) child.kill();
-    sink.end();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -34,6 +34,7 @@ export interface SettlementFigures {
   cpuPerRecord: { gateway: number; insurer: number; hospital: number };
   cpuTotal: number;
   gatewayRssPeak: number;
+  partyRssPeak: { hospital: number; insurer: number };
   cores: number;
 }
 
@@ -108,8 +109,10 @@ export function settlementLines(f: SettlementFigures): BenchLine[] {
       unit: 'MB',
       target: `< ${RSS_TARGET_MB} MB`,
       meets: f.gatewayRssPeak < RSS_TARGET_MB,
-      note: 'VmRSS sampled every 250 ms; the gateway runs in the bench process',
+      note: 'VmRSS of the gateway process, sampled every 250 ms',
     },
+    { name: `${label}: insurer adapter RSS (peak)`, value: f.partyRssPeak.insurer, unit: 'MB' },
+    { name: `${label}: hospital adapter RSS (peak)`, value: f.partyRssPeak.hospital, unit: 'MB', note: 'holds up to 5,000 prepared bundles' },
   );
   return lines;
 }
