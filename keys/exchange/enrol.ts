@@ -93,16 +93,8 @@ export function requestEnrolment(dir: string, options: RequestEnrolmentOptions):
     writeJson(join(root, FILES.encryption), enc.privateJwk, PRIVATE_FILE);
     jwks.push(enc.publicJwk);
   }
-  const request: EnrolmentRequest = {
-    kind: REQUEST_KIND,
-    v: 1,
-    renew: false,
-    party: { id: options.id, role: options.role, name: options.name, uri, trustDomain: options.trustDomain },
-    csr: createCertificateRequest(tlsKey, { commonName: options.id, uri }),
-    jwks,
-  };
-  writeJson(join(root, REQUEST_FILE), request);
-  return { requestPath: join(root, REQUEST_FILE), uri };
+  const party = { id: options.id, role: options.role, name: options.name, uri, trustDomain: options.trustDomain };
+  return { requestPath: writeRequest(root, party, tlsKey, jwks), uri };
 }
 
 /** An enrolled party renewing its certificate: a fresh TLS key (tls.key.next) and a request for it. */
@@ -114,16 +106,8 @@ export function requestRenewal(dir: string): { requestPath: string; uri: string;
   if (uri !== party.uri) throw new InvalidExchange('tls.crt does not name the party in party.json');
   const tlsKey = rsaKeyPem();
   replaceFile(join(root, NEXT_KEY), tlsKey, PRIVATE_FILE);
-  const request: EnrolmentRequest = {
-    kind: REQUEST_KIND,
-    v: 1,
-    renew: true,
-    party: { id: party.id, role: party.role, name: party.name, uri, trustDomain: party.trustDomain },
-    csr: createCertificateRequest(tlsKey, { commonName: party.id, uri }),
-    jwks: [],
-  };
-  replaceFile(join(root, REQUEST_FILE), `${JSON.stringify(request, null, 2)}\n`, PUBLIC_FILE);
-  return { requestPath: join(root, REQUEST_FILE), uri, expires: new Date(current.validTo).toISOString() };
+  const requestPath = writeRequest(root, { id: party.id, role: party.role, name: party.name, uri, trustDomain: party.trustDomain }, tlsKey, null);
+  return { requestPath, uri, expires: new Date(current.validTo).toISOString() };
 }
 
 /** At the operator: certifies a party's request and, for a new party, lists its public keys. */
@@ -210,6 +194,21 @@ export function acceptEnrolment(dir: string, responsePath: string): { uri: strin
     writeJson(join(root, FILES.partyJson), { id, role, name, uri, trustDomain, gateway: response.gateway });
   }
   return { uri: request.party.uri, notAfter: new Date(cert.validTo).toISOString(), caFingerprint: ca.fingerprint256 };
+}
+
+/** Writes `enrolment-request.json` (replacing an earlier one); `jwks` null for a renewal. */
+function writeRequest(root: string, party: EnrolmentRequest['party'], tlsKey: string, jwks: JWK[] | null): string {
+  const request: EnrolmentRequest = {
+    kind: REQUEST_KIND,
+    v: 1,
+    renew: jwks === null,
+    party,
+    csr: createCertificateRequest(tlsKey, { commonName: party.id, uri: party.uri }),
+    jwks: jwks ?? [],
+  };
+  const path = join(root, REQUEST_FILE);
+  replaceFile(path, `${JSON.stringify(request, null, 2)}\n`, PUBLIC_FILE);
+  return path;
 }
 
 function rsaKeyPem(): string {

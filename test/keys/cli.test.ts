@@ -1,31 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerKeysCommands } from '../../keys/cli.js';
+import { hdxKeys } from '../support/keys-cli.js';
 
-interface Run {
-  out: string;
-  err: string;
-  error?: CommanderError;
-}
-
-async function hdx(...args: string[]): Promise<Run> {
-  const run: Run = { out: '', err: '' };
-  const program = new Command('hdx').exitOverride().configureOutput({
-    writeOut: (s) => (run.out += s),
-    writeErr: (s) => (run.err += s),
-  });
-  registerKeysCommands(program);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    run.error = e;
-  }
-  return run;
-}
+const hdx = hdxKeys;
 
 let base: string;
 

@@ -8,25 +8,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
-import { registerKeysCommands } from '../../keys/cli.js';
 import { gatewayNames } from '../../keys/exchange/materials.js';
+import { hdxKeys } from '../support/keys-cli.js';
 import { createTestExchange, startTestGateway, type TestExchange, type TestGateway } from '../support/harness.js';
 
-async function hdx(...args: string[]): Promise<{ out: string; err: string; error?: CommanderError }> {
-  const run: { out: string; err: string; error?: CommanderError } = { out: '', err: '' };
-  const program = new Command('hdx').exitOverride().configureOutput({ writeOut: (s) => (run.out += s), writeErr: (s) => (run.err += s) });
-  registerKeysCommands(program);
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    run.error = e;
-  }
-  return run;
-}
+const hdx = hdxKeys;
 
 let base: string;
 let exchange: string;
