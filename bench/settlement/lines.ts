@@ -80,6 +80,7 @@ export function settlementLines(f: SettlementFigures): BenchLine[] {
   }
   lines.push(
     { name: `${label}: load generator lag (p99)`, value: at(sorted(result.sendLag), 0.99), unit: 'ms', note: 'how late sends left their schedule (open loop: the schedule does not wait for responses)' },
+    { name: `${label}: offered`, value: rate, unit: 'records/s', chart: { id: 'settlement-throughput', series: 'offered', x: rate } },
     { name: `${label}: sustained submitted`, value: throughput(rows, 'created'), unit: 'records/s', chart: { id: 'settlement-throughput', series: 'submitted', x: rate } },
     { name: `${label}: sustained delivered`, value: throughput(rows, 'delivered'), unit: 'records/s', chart: { id: 'settlement-throughput', series: 'delivered', x: rate } },
     { name: `${label}: sustained acknowledged`, value: throughput(rows, 'acknowledged'), unit: 'records/s', chart: { id: 'settlement-throughput', series: 'acknowledged', x: rate } },

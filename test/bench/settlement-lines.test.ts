@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { settlementLines, soakLines } from '../../bench/settlement/lines.js';
+import type { HospitalBenchResult } from '../../bench/settlement/hospital.js';
+import type { RssSampler } from '../../bench/settlement/rss.js';
+
+const result = (over: Partial<HospitalBenchResult> = {}): HospitalBenchResult => ({
+  type: 'result',
+  latencies: Array.from({ length: 100 }, (_, i) => i + 1), // 1..100 ms
+  submitLatencies: Array.from({ length: 100 }, () => 5),
+  sendLag: [0, 1],
+  errors: 0,
+  missing: 0,
+  seconds: 1,
+  measuredFrom: 0,
+  outcomes: { approved: 100 },
+  cpuMs: 100,
+  ...over,
+});
+
+// 10 records accepted 100 ms apart from t=0; each delivered +10, acknowledged +30, decided +40 ms.
+const rows = Array.from({ length: 10 }, (_, i) => ({ created: i * 100, delivered: i * 100 + 10, acknowledged: i * 100 + 30, decided: i * 100 + 40 }));
+const figures = (over: Partial<Parameters<typeof settlementLines>[0]> = {}) =>
+  settlementLines({
+    rate: 100,
+    note: 'n',
+    result: result(),
+    rows,
+    cpuPerRecord: { gateway: 1, insurer: 0.5, hospital: 0.25 },
+    cpuTotal: 1.75,
+    gatewayRssPeak: 200,
+    partyRssPeak: { hospital: 100, insurer: 100 },
+    cores: 2,
+    ...over,
+  });
+const value = (lines: ReturnType<typeof figures>, suffix: string) => lines.find((l) => l.name.endsWith(suffix))!;
+
+describe('settlement bench figures', () => {
+  it('reads each stage from the gateway timestamps and the end to end from the hospital clock', () => {
+    const lines = figures();
+    expect(value(lines, 'gateway accepted → delivered (p99)').value).toBe(10);
+    expect(value(lines, 'gateway delivered → acknowledged (p50)').value).toBe(20);
+    expect(value(lines, 'gateway acknowledged → decided (p99)').value).toBe(10);
+    expect(value(lines, 'gateway accepted → decided (p50)').value).toBe(40);
+    expect(value(lines, 'submit → decision at the desk (p50)').value).toBe(50);
+    expect(value(lines, 'submit → decision at the desk (p99)').value).toBe(99);
+    expect(value(lines, 'submit → decision at the desk (p99)')).toMatchObject({ meets: true, chart: { id: 'settlement-latency', x: 100 } });
+  });
+
+  it('sustained throughput counts the records that reached a stage over first acceptance → last to reach it', () => {
+    const lines = figures();
+    expect(value(lines, 'sustained submitted').value).toBeCloseTo(10 / 0.9);
+    expect(value(lines, 'sustained decided').value).toBeCloseTo(10 / 0.94);
+    const undecided = figures({ rows: rows.map((r, i) => (i >= 5 ? { ...r, decided: null } : r)) });
+    expect(value(undecided, 'sustained decided').value).toBeCloseTo(5 / 0.44);
+  });
+
+  it('fails the p99 target when records went missing, and sets no target above 200/s', () => {
+    expect(value(figures({ result: result({ missing: 1 }) }), 'desk (p99)').meets).toBe(false);
+    expect(value(figures({ rate: 400 }), 'desk (p99)')).not.toHaveProperty('target');
+  });
+
+  it('the soak is flat only if RSS grew less than 10 % over its window', () => {
+    const sampler = (startMb: number, endMb: number): RssSampler => ({ samples: [], peakMb: () => endMb, window: () => ({ startMb, endMb }), stop: () => {} });
+    expect(soakLines(100, sampler(200, 215), 0, 300_000, 'n')[1]!.meets).toBe(true);
+    expect(soakLines(100, sampler(200, 230), 0, 300_000, 'n')[1]!.meets).toBe(false);
+    expect(soakLines(100, sampler(290, 310), 0, 300_000, 'n')[1]!.meets).toBe(false);
+  });
+});
