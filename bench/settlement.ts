@@ -8,7 +8,7 @@
  * each record's scheduled submit to its verified decision being on disk for the HIS.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -21,6 +21,7 @@ import type { GatewayBenchResult } from './settlement/gateway.js';
 import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
+import { benchDir } from './scratch.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
 
@@ -56,17 +57,6 @@ function startParty(module: string, config: Record<string, unknown>): Party {
     child.on('exit', (code) => reject(new Error(`${module} process exited with ${code}`)));
   });
   return { child, ready: Promise.race([readyP, result.then(() => undefined)]), result };
-}
-
-/**
- * Where the run's files go: HDX_BENCH_DIR, else `.bench/` in the repository. Not the system temp folder:
- * the test suite churns it, and on ext4 without a journal (this machine) each file created soon after
- * many deletions scans past the freed inodes (~1 ms of kernel time per file instead of ~0.1 ms).
- */
-function benchDir(): string {
-  const dir = process.env['HDX_BENCH_DIR'] ?? fileURLToPath(new URL('../.bench/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  return dir;
 }
 
 /**

@@ -6,12 +6,12 @@
  */
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initExchange } from '../keys/exchange/init.js';
 import { loadGatewayIdentity, loadPartyIdentity } from '../keys/exchange/load.js';
+import { benchDir } from './scratch.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
 export const FLOOR_GRPC_MTLS = 'floor: grpc-js unary echo over mTLS, 19 KB request';
@@ -20,13 +20,6 @@ export const FLOOR_SQLITE_ROWS = 'floor: SQLite rows at synchronous=FULL, 64 per
 
 const REQUEST_BYTES = 19 * 1024;
 const IN_FLIGHT = 32;
-
-/** The bench's scratch folder (as the settlement bench: not the system temp folder). */
-function scratch(): string {
-  const dir = process.env['HDX_BENCH_DIR'] ?? fileURLToPath(new URL('../.bench/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  return mkdtempSync(join(dir, 'floors-'));
-}
 
 /** Calls/s of a unary echo with IN_FLIGHT calls outstanding (closed loop), client and server in this process. */
 async function grpcMtlsEchoRate(exchangeDir: string, gatewayDir: string, seconds: number): Promise<number> {
@@ -97,7 +90,7 @@ function sqliteGroupCommit(dir: string, seconds: number, rowsPerCommit: number):
 
 export async function bench(options: BenchOptions): Promise<BenchLine[]> {
   const seconds = options.quick ? 1 : 3;
-  const root = scratch();
+  const root = mkdtempSync(join(benchDir(), 'floors-'));
   try {
     const exchange = await initExchange(join(root, 'exchange'));
     const echo = await grpcMtlsEchoRate(exchange.dir, exchange.gateway.dir, seconds);
