@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only name,name]`: runs each benchmark and prints its figures beside
- * the floors measured in the same run and the targets from the issues. Performance targets live here,
- * never in timed unit tests.
+ * the floors measured in the same run (with each figure's ratio to the floor it names) and the targets
+ * from the issues, then writes bench/results/ (see results.ts; a run with --only writes only its modules,
+ * and says so in the file). Performance targets live here, never in timed unit tests.
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
