@@ -52,7 +52,9 @@ export function checkBlock(input: BlockInput): BlockResult {
   let prevB64 = '';
   const fail = (kind: BreakKind, seq: number): BlockResult => {
     const at = kind === 'link' ? seq - 1 : seq;
-    return { start, count, firstPrev, leaves, error: { seq: at, message: breakMessage(kind, seq), beforeLink: kind === 'missing' || kind === 'json' || kind === 'position' } };
+    // The block's first event not matching its own stored leaf is blamed before the link to the block before.
+    const beforeLink = kind === 'missing' || kind === 'json' || kind === 'position' || (kind === 'stored' && seq === start);
+    return { start, count, firstPrev, leaves, error: { seq: at, message: breakMessage(kind, seq), beforeLink } };
   };
   for (let i = 0; i < count; i++) {
     const seq = start + i;
@@ -71,10 +73,11 @@ export function checkBlock(input: BlockInput): BlockResult {
     }
     const claimed = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown; prev?: unknown }) : {};
     if (claimed.seq !== seq) return fail('position', seq);
-    if (i === 0) firstPrev = claimed.prev;
-    else if (claimed.prev !== prevB64) return fail('link', seq);
     const kind = storedKind[i];
-    if (kind === 2 || (kind === 1 && !leaf.equals(stored.subarray(i * 32, i * 32 + 32)))) return fail('stored', seq);
+    const storedDiffers = kind === 2 || (kind === 1 && !leaf.equals(stored.subarray(i * 32, i * 32 + 32)));
+    if (i === 0) firstPrev = claimed.prev;
+    else if (claimed.prev !== prevB64) return fail(storedDiffers ? 'prev' : 'link', seq);
+    if (storedDiffers) return fail('stored', seq);
     leaves.set(leaf, i * 32);
     prevB64 = leaf.toString('base64');
   }

@@ -9,7 +9,7 @@ import { ChainBreak } from './errors.js';
 
 export { ChainBreak };
 
-export type BreakKind = 'missing' | 'json' | 'position' | 'link' | 'stored';
+export type BreakKind = 'missing' | 'json' | 'position' | 'link' | 'prev' | 'stored';
 
 /** What to say when event `seq` fails a check; a broken link is reported at `seq - 1`. */
 export function breakMessage(kind: BreakKind, seq: number): string {
@@ -23,6 +23,9 @@ export function breakMessage(kind: BreakKind, seq: number): string {
     case 'link':
       // Event seq-1 no longer hashes to what event seq recorded: one of the two was altered.
       return `the hash chain breaks at event ${seq - 1}: it no longer matches what event ${seq} recorded`;
+    case 'prev':
+      // The link fails and the event itself no longer matches its stored leaf: the edit is in this event.
+      return `the hash chain breaks at event ${seq}: its prev field no longer names event ${seq - 1}, and its content no longer matches its stored leaf hash`;
     case 'stored':
       return `the hash chain breaks at event ${seq}: its stored leaf hash does not match its content`;
   }
@@ -56,7 +59,10 @@ export class EventChain {
     }
     const claimed = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown; prev?: unknown }) : {};
     if (claimed.seq !== seq) throw new ChainBreak(seq, breakMessage('position', seq));
-    if (claimed.prev !== this.prev) throw new ChainBreak(seq - 1, breakMessage('link', seq));
+    if (claimed.prev !== this.prev) {
+      if (storedLeaf !== undefined && storedLeaf.length > 0 && !leaf.equals(storedLeaf)) throw new ChainBreak(seq, breakMessage('prev', seq));
+      throw new ChainBreak(seq - 1, breakMessage('link', seq));
+    }
     if (storedLeaf !== undefined && storedLeaf.length > 0 && !leaf.equals(storedLeaf)) {
       throw new ChainBreak(seq, breakMessage('stored', seq));
     }

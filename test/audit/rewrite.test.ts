@@ -193,6 +193,18 @@ describe('direct edits of the SQLite file are detected', () => {
     }
   });
 
+  it('a byte of an event’s prev field: the full check names that event, not the one before (issue 14.9)', async () => {
+    const rows = db.prepare('SELECT seq, event_json FROM audit_events WHERE seq > 0 ORDER BY seq').all() as Array<{ seq: number; event_json: string }>;
+    for (const row of rows) {
+      const edited = row.event_json.replace(/"prev":"(.)/, (_m, c: string) => `"prev":"${c === 'A' ? 'B' : 'A'}`);
+      expect(edited).not.toBe(row.event_json);
+      const report = await withRow('audit_events', 'seq = ?', [row.seq], 'event_json', edited, () => verify());
+      expect(report.ok, `event ${row.seq}`).toBe(false);
+      expect(report.firstBreak, `event ${row.seq}`).toBe(row.seq);
+      expect(report.failure).toMatch(new RegExp(`^event chain: the hash chain breaks at event ${row.seq}: its prev field`));
+    }
+  });
+
   it('any event row’s content with its stored leaf hash recomputed: the chain breaks there, or the root for the last', async () => {
     const { leafHash } = await import('../../keys/transparency/index.js');
     const rows = db.prepare('SELECT seq, event_json FROM audit_events ORDER BY seq').all() as Array<{ seq: number; event_json: string }>;
