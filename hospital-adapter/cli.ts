@@ -57,7 +57,7 @@ export function registerHospitalCommands(program: Command): void {
       lockDir: opts.out,
       async run(context) {
         const write = follow ? context.out : (line: string) => process.stdout.write(`${line}\n`);
-        const session = await openWithRetry(() => openHospitalSession(opts.identity, opts.gateway), context, opts.connectSeconds);
+        const session = await openWithRetry(() => openHospitalSession(opts.identity, opts.gateway, { forMs: 0 }), context, opts.connectSeconds);
         if (!session) return STOPPED_BEFORE_CONNECTING;
         try {
           const summary = await followDecisions(session, {

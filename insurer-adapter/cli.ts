@@ -49,7 +49,7 @@ export function registerInsurerCommands(program: Command): void {
       lockDir: opts.out,
       async run(context) {
         const write = follow ? context.out : (line: string) => process.stdout.write(`${line}\n`);
-        const session = await openWithRetry(() => openInsurerSession(opts.identity, opts.gateway), context, opts.connectSeconds);
+        const session = await openWithRetry(() => openInsurerSession(opts.identity, opts.gateway, { forMs: 0 }), context, opts.connectSeconds);
         if (!session) return STOPPED_BEFORE_CONNECTING;
         const onOutcome = (o: PullOutcome) => {
           const pending = o.ok && o.received.acknowledgementPending;

@@ -6,7 +6,7 @@
 import type { JSONWebKeySet } from 'jose';
 import { loadPartyIdentity, type PartyIdentity } from '../keys/exchange/load.js';
 import { partyUri, type Role } from '../keys/identity.js';
-import { connectGateway, retryUnavailable, unaryCall, type GatewayClients } from './connect.js';
+import { connectGateway, retryUnavailable, unaryCall, type GatewayClients, type RetryOptions } from './connect.js';
 
 export interface PartySession {
   identity: PartyIdentity;
@@ -18,13 +18,17 @@ export interface PartySession {
   close(): void;
 }
 
-export async function openPartySession(identityDir: string, role: Role, address?: string): Promise<PartySession> {
+/**
+ * `retry`: how long to ride out UNAVAILABLE while opening (default 30 s). A caller with its own retry loop
+ * and messages (the long-running commands' first connection) passes `{ forMs: 0 }`.
+ */
+export async function openPartySession(identityDir: string, role: Role, address?: string, retry?: RetryOptions): Promise<PartySession> {
   const identity = loadPartyIdentity(identityDir);
   if (identity.party.role !== role) throw new Error(`this identity is not a ${role}`);
   const clients = connectGateway(address ?? identity.gateway, identity.tls);
   try {
     // A gateway restarting or at capacity answers UNAVAILABLE: opening a session rides that out too.
-    const directory = await retryUnavailable(() => unaryCall(clients.directory, clients.directory.getJwks, {}));
+    const directory = await retryUnavailable(() => unaryCall(clients.directory, clients.directory.getJwks, {}), retry);
     if (directory.issuer !== partyUri(identity.party.trustDomain, 'gateway', 'gateway')) {
       throw new Error('the gateway does not present the expected identity');
     }

@@ -68,7 +68,7 @@ export function registerWatchCommand(hospital: Command): void {
           rescanMs: opts.rescanSeconds * 1000,
           check: localCheck({ purpose: opts.purpose, ...(opts.intake !== undefined && { intakePath: opts.intake }), hospitalId: loadPartyIdentity(opts.identity).party.id }),
           signal: stop.signal,
-          openSession: () => openHospitalSession(opts.identity, opts.gateway),
+          openSession: () => openHospitalSession(opts.identity, opts.gateway, { forMs: 0 }),
           onEvent: (event) => {
             const line = lineOf(event);
             if (line !== undefined) (event.kind === 'waiting' ? process.stderr : process.stdout).write(stamp(line));

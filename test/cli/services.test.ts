@@ -81,7 +81,8 @@ describe('hdx services', () => {
     expect(desked.stderr).toMatch(/Z hdx hospital decisions stopped \(SIGTERM\): 1 decision\(s\) received, 0 refused; cursor \d+\n$/);
     const served = await sigterm(gw);
     expect(served).toMatchObject({ code: 0, signal: null });
-    expect(served.stderr).toMatch(/Z hdx gateway serve stopped \(SIGTERM\): served \d+ s; audit log \d+ → \d+ events\n$/);
+    // The summary is printed once; a call that was still finishing may log its line after it.
+    expect(served.stderr).toMatch(/Z hdx gateway serve stopped \(SIGTERM\): served \d+ s; audit log \d+ → \d+ events$/m);
   });
 
   it('a SIGKILLed gateway leaves no lock behind: the next one starts on the same folder', async () => {
