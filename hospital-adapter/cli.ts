@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { PARTY_SETTINGS, STOPPED_BEFORE_CONNECTING, openWithRetry } from '../cli/runtime/party.js';
 import { runService } from '../cli/runtime/service.js';
 import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
-import { boolean, chinaTime, existingPath, folder, wholeNumber } from '../cli/runtime/values.js';
+import { boolean, chinaTime, existingPath, folder, startOfChinaDay, wholeNumber } from '../cli/runtime/values.js';
 import { makeFolders } from './durable.js';
 import { CATEGORY_BY_NAME, grantConsent, revokeConsent } from './consent.js';
 import { followDecisions, type DecisionEvent } from './decisions.js';
@@ -19,12 +19,6 @@ import { importConsents, readConsentRows } from './consent-import.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
 const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
-
-/** Midnight of the current day in China Standard Time (UTC+8, no daylight saving). */
-function startOfChinaDay(now: Date): Date {
-  const eightHours = 8 * 3600_000;
-  return new Date(Math.floor((now.getTime() + eightHours) / 86_400_000) * 86_400_000 - eightHours);
-}
 
 const DECISIONS_SETTINGS = {
   ...PARTY_SETTINGS,

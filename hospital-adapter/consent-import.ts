@@ -15,6 +15,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { chinaTime as parseChinaTime, startOfChinaDay } from '../cli/runtime/values.js';
 import { retryUnavailable } from '../proto/connect.js';
 import { describeError, statusName } from '../proto/errors.js';
 import { ADJUDICATION_CATEGORIES, CATEGORY_BY_NAME, grantConsent } from './consent.js';
@@ -29,8 +30,6 @@ export type ImportOutcome =
   | { row: number; ok: false; status: string; reason: string };
 
 const DAY_MS = 86_400_000;
-const CHINA_OFFSET_MS = 8 * 3_600_000;
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Reads the rows of a .csv or .ndjson file (anything else is refused by name). */
 export function readConsentRows(file: string): ConsentRow[] {
@@ -51,15 +50,13 @@ export function readConsentRows(file: string): ConsentRow[] {
     });
 }
 
-/** A date in China time (a bare date is its 00:00 there), or an ISO time with its own offset. */
+/** A column's time, read as the CLI reads --valid-from (a bare date is 00:00 China time); errors name the column. */
 function chinaTime(value: string, column: string): Date {
-  const date = DATE_ONLY.test(value) ? new Date(Date.parse(`${value}T00:00:00Z`) - CHINA_OFFSET_MS) : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`${column}: expected an ISO date or time`);
-  return date;
-}
-
-function startOfChinaDay(now: Date): Date {
-  return new Date(Math.floor((now.getTime() + CHINA_OFFSET_MS) / DAY_MS) * DAY_MS - CHINA_OFFSET_MS);
+  try {
+    return parseChinaTime(value);
+  } catch (error) {
+    throw new Error(`${column}: ${(error as Error).message}`);
+  }
 }
 
 const list = (value: string | undefined): string[] => (value ?? '').split(/[;|]/).map((v) => v.trim()).filter((v) => v !== '');

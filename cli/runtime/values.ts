@@ -37,6 +37,12 @@ export const boolean: Parse<boolean> = (value) => {
   throw new ValueError('must be true or false');
 };
 
+/** Midnight of the day `now` falls on in China Standard Time (UTC+8, no daylight saving). */
+export function startOfChinaDay(now: Date): Date {
+  const eightHours = 8 * 3600_000;
+  return new Date(Math.floor((now.getTime() + eightHours) / 86_400_000) * 86_400_000 - eightHours);
+}
+
 const CHINA_OFFSET = '+08:00';
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
