@@ -74,3 +74,9 @@ export class Unavailable extends HdxError {
     this.retryAfterMs = options?.retryAfterMs;
   }
 }
+
+/**
+ * Another transaction (another replica) committed the same idempotency key first: the database's unique key
+ * refused the second. The domain catches it and replays the first answer; should it escape, it is a conflict.
+ */
+export class IdempotencyKeyTaken extends Conflict {}

@@ -11,11 +11,8 @@ import {
 import type { Db } from '../storage/db.js';
 import type { AuditLog } from './log.js';
 
-export interface SignedCheckpoint {
-  treeSize: number;
-  rootHash: Buffer;
-  note: string;
-}
+export type { SignedCheckpoint } from '../storage/rows.js';
+import type { SignedCheckpoint } from '../storage/rows.js';
 
 export class Checkpointer {
   private readonly latestRow;

@@ -4,23 +4,8 @@
  */
 import type { Db } from '../storage/db.js';
 
-export interface AuditFilter {
-  since?: number;
-  until?: number;
-  partyId?: string;
-  action?: string;
-  consentId?: string;
-  transferId?: string;
-  patientRef?: string;
-  afterSeq: number;
-  untilSeq?: number;
-}
-
-export interface AuditRow {
-  seq: number;
-  event_json: string;
-  leaf_hash: Buffer;
-}
+export type { AuditFilter, AuditRow } from '../storage/rows.js';
+import type { AuditFilter, AuditRow } from '../storage/rows.js';
 
 export function auditQueries(db: Db) {
   const range = db.prepare('SELECT seq, event_json, leaf_hash FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?');

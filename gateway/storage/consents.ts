@@ -1,25 +1,8 @@
 /** Consent rows. Statements are prepared once; callers run writes inside a transaction. */
-import type { Party } from '../context.js';
 import type { Db } from './db.js';
 
-export interface ConsentRow {
-  consent_id: string;
-  patient_key: Buffer;
-  insurer_id: string;
-  policy_sealed: Buffer;
-  purpose: string;
-  categories: string;
-  any_hospital: number;
-  hospitals: string;
-  valid_from: number;
-  valid_until: number;
-  capture: string;
-  terms_digest: string;
-  recorded_by: string;
-  recorded_at: number;
-  revoked_at: number | null;
-  revoked_by: string | null;
-}
+export type { ConsentRow, ConsentViewer, ListFilter } from './rows.js';
+import type { ConsentRow, ConsentViewer, ListFilter } from './rows.js';
 
 /**
  * Who may read a consent — the one rule for List, Get and Revoke: the regulator every consent; an insurer
@@ -32,20 +15,9 @@ const VISIBLE_TO_VIEWER = `(@viewerRole = 'regulator'
   OR (@viewerRole = 'hospital' AND (recorded_by = @viewerId
     OR EXISTS (SELECT 1 FROM json_each(hospitals) WHERE json_each.value = @viewerId))))`;
 
-export type ConsentViewer = Pick<Party, 'id' | 'role'>;
 
 const viewerParams = (viewer: ConsentViewer) => ({ viewerId: viewer.id, viewerRole: viewer.role });
 
-export interface ListFilter {
-  /** Only consents this party may read (see VISIBLE_TO_VIEWER). */
-  viewer: ConsentViewer;
-  patientKey?: Buffer;
-  insurerId?: string;
-  activeAt?: number;
-  afterRecordedAt: number;
-  afterId: string;
-  limit: number;
-}
 
 export function consentRepository(db: Db) {
   const insert = db.prepare(`INSERT INTO consents VALUES (@consent_id, @patient_key, @insurer_id, @policy_sealed,

@@ -4,35 +4,8 @@
  */
 import type { Db } from './db.js';
 
-export interface DecisionRow {
-  cursor: number;
-  decision_id: string;
-  transfer_id: string;
-  submission_id: string;
-  hospital_id: string;
-  insurer_id: string;
-  revision_of: string | null;
-  outcome: string;
-  decision: string;
-  decision_digest: string;
-  recorded_at: number;
-  acknowledged_at: number | null;
-  purge_after: number | null;
-  purged_at: number | null;
-}
-
-/** One transfer's timers and what decides its service window. Times are ms since the epoch. */
-export interface TimingRow {
-  transfer_id: string;
-  insurer_id: string;
-  purpose: string;
-  encounter_class: string;
-  state: string;
-  submitted_at: number;
-  delivered_at: number | null;
-  acknowledged_at: number | null;
-  decided_at: number | null;
-}
+export type { DecisionRow, TimingRow } from './rows.js';
+import type { DecisionRow, TimingRow } from './rows.js';
 
 export function decisionRepository(db: Db) {
   const insert = db.prepare(`INSERT INTO decisions (decision_id, transfer_id, submission_id, hospital_id, insurer_id,

@@ -1,41 +1,8 @@
 /** Submission and transfer rows, and the delivery queue's leasing queries. */
 import type { Db } from './db.js';
 
-export interface SubmissionRow {
-  submission_id: string;
-  hospital_id: string;
-  bundle_digest: string;
-  purpose: string;
-  encounter_class: string;
-  service_start: number;
-  service_end: number;
-  signature: string | null;
-  accepted_at: number;
-}
-
-export type TransferState = 'pending' | 'delivered' | 'acknowledged' | 'withheld' | 'decided';
-
-export interface TransferRow {
-  transfer_id: string;
-  submission_id: string;
-  insurer_id: string;
-  consent_id: string;
-  pseudonym: string;
-  patient_ref: string;
-  envelope: string;
-  envelope_digest: string;
-  state: TransferState;
-  created_at: number;
-  lease_expires_at: number | null;
-  delivery_attempts: number;
-  delivered_at: number | null;
-  acknowledged_at: number | null;
-  receipt: string | null;
-  withheld_at: number | null;
-  decided_at: number | null;
-  purge_after: number | null;
-  purged_at: number | null;
-}
+export type { SubmissionRow, TransferRow, TransferState } from './rows.js';
+import type { SubmissionRow, TransferRow } from './rows.js';
 
 export function submissionRepository(db: Db) {
   const insert = db.prepare(`INSERT INTO submissions VALUES (@submission_id, @hospital_id, @bundle_digest, @purpose,
