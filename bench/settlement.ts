@@ -22,6 +22,7 @@ import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hosp
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
 import { benchDir } from './scratch.js';
+import { bundle } from '../scripts/bundle.mjs';
 import type { BenchLine, BenchOptions } from './types.js';
 
 
@@ -43,9 +44,29 @@ interface Party {
   result: Promise<unknown>;
 }
 
-function startParty(module: string, config: Record<string, unknown>): Party {
-  const child = fork(fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+/** HDX_BENCH_CPU_PROF=<dir>: each party writes a V8 CPU profile of each of its threads there (summary: bench/profile.ts). */
+const PROFILE_DIR = process.env['HDX_BENCH_CPU_PROF'];
+/** HDX_BENCH_TSX=1: the parties run from source through tsx (as before the build), for comparison. */
+const FROM_SOURCE = process.env['HDX_BENCH_TSX'] === '1';
+const PARTIES = ['gateway', 'hospital', 'insurer'] as const;
+let built: Promise<string> | undefined;
+
+/** The parties run as the product does, from an esbuild bundle (scripts/bundle.mjs), built once per bench run. */
+function partyBuild(): Promise<string> {
+  built ??= (async () => {
+    const out = join(benchDir(), `parties-${process.pid}`);
+    await bundle(out, Object.fromEntries(PARTIES.map((p) => [p, `bench/settlement/${p}.ts`])));
+    process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+    return out;
+  })();
+  return built;
+}
+
+async function startParty(module: (typeof PARTIES)[number], config: Record<string, unknown>): Promise<Party> {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, module)}`] : [];
+  const entry = FROM_SOURCE ? fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)) : join(await partyBuild(), `${module}.mjs`);
+  const child = fork(entry, [], {
+    execArgv: [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...profile],
     env: { ...process.env, HDX_BENCH_PARTY: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -57,6 +78,17 @@ function startParty(module: string, config: Record<string, unknown>): Party {
     child.on('exit', (code) => reject(new Error(`${module} process exited with ${code}`)));
   });
   return { child, ready: Promise.race([readyP, result.then(() => undefined)]), result };
+}
+
+function exited(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
@@ -125,14 +157,14 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
   const parties: ChildProcess[] = [];
   try {
     const exchange = await initExchange(join(root, 'exchange'));
-    const gateway = startParty('gateway', {
+    const gateway = await startParty('gateway', {
       gatewayDir: exchange.gateway.dir,
       dataDir: join(root, 'gateway-data'),
       ...(run.sealWorkers !== undefined && { sealWorkers: run.sealWorkers }),
     });
     parties.push(gateway.child);
     const address = `localhost:${((await gateway.ready) as { port: number }).port}`;
-    const insurer = startParty('insurer', {
+    const insurer = await startParty('insurer', {
       partyDir: join(exchange.dir, 'parties', 'taikang-online'),
       address,
       outDir: join(root, 'insurer-inbox'),
@@ -146,7 +178,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       warmup: run.warmup,
       patients: 200,
     };
-    const hospital = startParty('hospital', { ...config });
+    const hospital = await startParty('hospital', { ...config });
     parties.push(insurer.child, hospital.child);
     await Promise.all([insurer.ready, hospital.ready]);
     const rss = { gateway: sampleRss(gateway.child.pid!), hospital: sampleRss(hospital.child.pid!), insurer: sampleRss(insurer.child.pid!) };
@@ -181,6 +213,8 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       cores: availableParallelism(),
     });
   } finally {
+    // A profile is written when its process exits on its own: give each party a moment to do so.
+    if (PROFILE_DIR) await Promise.all(parties.map((child) => exited(child, 15_000)));
     for (const child of parties) if (child.exitCode === null) child.kill();
     rmSync(root, { recursive: true, force: true });
   }
