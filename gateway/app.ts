@@ -2,21 +2,16 @@
  * The gateway's domain dependencies, wired once at start. Domain services take this object; nothing
  * here knows about gRPC.
  */
-import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { AuditLog } from './audit/log.js';
 import type { PartyLookup } from './context.js';
 import type { GatewaySecrets } from './secrets.js';
 import type { GatewaySigner } from './seal/signer.js';
 import type { Sealer } from './seal/sealer.js';
-import { Committer } from './storage/committer.js';
-import { consentRepository } from './storage/consents.js';
 import type { Db } from './storage/db.js';
+import type { Store, StoreTx } from './storage/store.js';
 import { DEFAULT_INTAKE, type IntakeConfig } from '../profile/intake.js';
 import { AdmissionGate } from './admission.js';
-import { idempotencyRepository } from './storage/idempotency.js';
-import { submissionRepository, transferRepository } from './storage/transfers.js';
-import { decisionRepository } from './storage/decisions.js';
 
 export interface GatewaySettings {
   /** How long a delivered transfer stays leased before it is delivered again. */
@@ -52,7 +47,7 @@ export const DEFAULT_SETTINGS: GatewaySettings = {
 };
 
 export interface GatewayDeps {
-  db: Db;
+  store: Store;
   parties: PartyLookup;
   secrets: GatewaySecrets;
   signer: GatewaySigner;
@@ -60,21 +55,15 @@ export interface GatewayDeps {
   logger: Logger;
   settings?: Partial<GatewaySettings>;
   clock?: () => number;
-  /** Metrics: each group commit's size and duration. */
-  onCommitBatch?: (size: number, seconds: number) => void;
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
 
+/** The domain's dependencies; `audit.load()` must have run before the gateway serves. */
 export function createGateway(deps: GatewayDeps) {
   const clock = deps.clock ?? Date.now;
-  const audit = new AuditLog(deps.db, clock);
-  const committer = new Committer(deps.db, {
-    onRollback: () => audit.reload(),
-    ...(deps.onCommitBatch ? { onBatch: deps.onCommitBatch } : {}),
-  });
-  const events = new EventEmitter();
-  events.setMaxListeners(0);
+  const { store } = deps;
+  const audit = new AuditLog(store, clock);
   const settings: GatewaySettings = { ...DEFAULT_SETTINGS, ...deps.settings };
   return {
     ...deps,
@@ -82,23 +71,22 @@ export function createGateway(deps: GatewayDeps) {
     settings,
     admission: new AdmissionGate(settings.maxSubmissionsInFlight, 'submissions'),
     audit,
-    /** Commits `fn` durably (group commit), then tells followers that the log and queues grew. */
-    async commit<T>(fn: () => T): Promise<T> {
-      const result = await committer.commit(fn);
-      audit.notifyCommitted();
-      return result;
+    /** Runs `fn` in the next group-committed batch; resolves after the durable commit (storage/store.ts). */
+    commit<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+      return store.transaction(fn);
     },
-    commitNow<T>(fn: () => T): T {
-      const result = committer.commitNow(fn);
-      audit.notifyCommitted();
-      return result;
+    /** Wake-ups: `transfer:<insurerId>` and `decision:<hospitalId>`. */
+    events: store.notifier,
+    /** Committed state, for everything outside a transaction. */
+    consents: store.reads.consents,
+    idempotency: store.reads.idempotency,
+    submissions: store.reads.submissions,
+    transfers: store.reads.transfers,
+    decisions: store.reads.decisions,
+    /** The SQLite engine's file (tests and tools only); the domain reads through the store. */
+    get db(): Db {
+      if (!('db' in store)) throw new TypeError(`the ${store.engine} engine has no SQLite file`);
+      return (store as { db: Db }).db;
     },
-    /** In-process notifications: `transfer:<insurerId>` and `decision:<hospitalId>`. */
-    events,
-    consents: consentRepository(deps.db),
-    idempotency: idempotencyRepository(deps.db),
-    submissions: submissionRepository(deps.db),
-    transfers: transferRepository(deps.db),
-    decisions: decisionRepository(deps.db),
   };
 }

@@ -30,7 +30,8 @@ import { RegistryParties, type RegistryChange } from './parties.js';
 import { createSealer } from './seal/sealer.js';
 import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
-import { openDatabase } from './storage/db.js';
+import { openSqliteStore, type SqliteStore } from './storage/sqlite/store.js';
+import type { StoreFactory } from './storage/store.js';
 import { startWalCheckpointer } from './storage/wal-checkpointer.js';
 import { safeDecoding } from './transport/decoding.js';
 import { callObserver, commitObserver, createMetrics, observeGateway } from './observability/index.js';
@@ -58,6 +59,8 @@ export interface GatewayServerOptions {
   clock?: () => number;
   /** `host:port` for /metrics, /healthz and /readyz (plain HTTP: keep it on loopback); none if absent. */
   metricsListen?: string;
+  /** Opens the storage engine (default: SQLite, gateway.db in the data folder). */
+  store?: StoreFactory;
 }
 
 export interface RunningGateway {
@@ -94,7 +97,6 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   const identity = loadGatewayIdentity(options.gatewayDir);
   const logger = options.logger ?? createLogger();
   const parties = new RegistryParties(options.registryPath ?? identity.registryPath);
-  const db = openDatabase(join(dataDir, 'gateway.db'));
   const signingPublic = publicJwkOf(identity.signingKey);
   const sealer = createSealer({
     signingJwk: identity.signingKey,
@@ -102,9 +104,9 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     ...(options.sealWorkers !== undefined ? { workers: options.sealWorkers } : {}),
   });
   const metrics = createMetrics();
+  const store = await (options.store ?? openSqliteStore)({ dataDir, onBatch: commitObserver(metrics).commitBatch });
   const gw = createGateway({
-    onCommitBatch: commitObserver(metrics).commitBatch,
-    db,
+    store,
     parties,
     secrets: new GatewaySecrets(identity.masterSecret),
     signer: createSigner(identity.uri, identity.signingKey, { keys: [signingPublic] }),
@@ -116,7 +118,8 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
 
   const logOrigin = `${identity.trustDomain}/audit/v1`;
   const logKey = createPrivateKey(identity.logPrivateKeyPem);
-  const checkpointer = new Checkpointer(db, gw.audit, createNoteSigner(logOrigin, logKey), logOrigin, gw.clock);
+  await gw.audit.load();
+  const checkpointer = new Checkpointer(store, gw.audit, createNoteSigner(logOrigin, logKey), logOrigin, gw.clock);
   const logVerifierKey = formatVerifierKey(logOrigin, createPublicKey(identity.logPublicKeyPem));
   checkpointer.start(1000, (error) => logger.error({ error: (error as Error)?.message }, 'audit checkpoint refused: the stored tree no longer extends the last signed checkpoint'));
 
@@ -156,9 +159,11 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   );
 
   // Background work starts once the gateway serves (a failed bind leaves no thread behind).
-  const walCheckpointer = startWalCheckpointer(join(dataDir, 'gateway.db'), {
-    onError: (code) => logger.warn({ code }, 'WAL checkpoint failed; the automatic checkpoint remains as a backstop'),
-  });
+  const walCheckpointer = store.engine === 'sqlite'
+    ? startWalCheckpointer((store as SqliteStore).path, {
+        onError: (code) => logger.warn({ code }, 'WAL checkpoint failed; the automatic checkpoint remains as a backstop'),
+      })
+    : { stop: async () => {} };
   const purgeTimer = setInterval(() => {
     Promise.all([purgeExpiredPayloads(gw), purgeExpiredDecisions(gw)]).catch((error: unknown) =>
       logger.error({ error: (error as Error)?.name }, 'purge failed'),
@@ -170,8 +175,8 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     const change = parties.reload();
     const changed = Object.values(change).some((list) => list.length > 0);
     if (changed) {
-      await gw.commit(() =>
-        gw.audit.append({
+      await gw.commit((tx) =>
+        gw.audit.append(tx, {
           action: change.keysAdded.length + change.keysRemoved.length > 0 ? 'key.rotate' : 'registry.reload',
           actor: 'gateway',
           outcome: 'ok',
@@ -198,7 +203,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     await Promise.all([sealer.close(), walCheckpointer.stop()]);
     clearInterval(purgeTimer);
     checkpointer.stop();
-    db.close();
+    await store.close();
     throw error;
   }
   logger.info({ port, origin: logOrigin, auditSize: gw.audit.size }, 'gateway listening');
@@ -230,7 +235,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
       });
       await sealer.close();
       await walCheckpointer.stop();
-      db.close();
+      await store.close();
       logger.info('gateway stopped');
       logger.flush?.();
     },

@@ -3,7 +3,7 @@
  * for it. The stream subscribes before it first queries and calls `reset()` before each query, so a signal
  * that arrives between a query and the wait is not lost: the wait then returns at once.
  */
-import type { EventEmitter } from 'node:events';
+import type { Channel, Notifier } from './storage/store.js';
 
 export class Wakeup {
   private pending = false;
@@ -13,8 +13,10 @@ export class Wakeup {
     this.wake?.();
   };
 
-  constructor(private readonly events: EventEmitter, private readonly event: string) {
-    events.on(event, this.listener);
+  private readonly unsubscribe: () => void;
+
+  constructor(events: Notifier, event: Channel) {
+    this.unsubscribe = events.subscribe(event, this.listener);
   }
 
   /** Call right before each query: signals up to now are answered by that query. */
@@ -39,6 +41,6 @@ export class Wakeup {
   }
 
   close(): void {
-    this.events.off(this.event, this.listener);
+    this.unsubscribe();
   }
 }

@@ -8,50 +8,43 @@ import {
   verifyConsistency,
   type NoteSigner,
 } from '../../keys/transparency/index.js';
-import type { Db } from '../storage/db.js';
+import type { Store } from '../storage/store.js';
 import type { AuditLog } from './log.js';
 
 export type { SignedCheckpoint } from '../storage/rows.js';
 import type { SignedCheckpoint } from '../storage/rows.js';
 
 export class Checkpointer {
-  private readonly latestRow;
-  private readonly insert;
   private timer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Store,
     private readonly audit: AuditLog,
     private readonly signer: NoteSigner,
     readonly origin: string,
     private readonly clock: () => number = Date.now,
-  ) {
-    this.latestRow = db.prepare('SELECT tree_size, root_hash, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1');
-    this.insert = db.prepare('INSERT INTO checkpoints (tree_size, root_hash, note, signed_at) VALUES (?, ?, ?, ?)');
-  }
+  ) {}
 
-  latest(): SignedCheckpoint | undefined {
-    const row = this.latestRow.get() as { tree_size: number; root_hash: Buffer; note: string } | undefined;
-    return row && { treeSize: row.tree_size, rootHash: row.root_hash, note: row.note };
+  latest(): Promise<SignedCheckpoint | undefined> {
+    return this.store.reads.audit.checkpoints.latest();
   }
 
   /** A checkpoint of the current tree, signing a new one only if the log grew since the last. */
-  current(): SignedCheckpoint {
-    return this.db.transaction(() => {
-      const last = this.latest();
-      const size = this.audit.tree.size();
-      if (last && last.treeSize === size) return last;
-      const rootHash = this.audit.tree.root(size);
-      if (last && last.treeSize > 0) {
-        const proof = this.audit.tree.consistencyProof(last.treeSize, size);
-        // Throws if the stored tree no longer extends what we signed: refuse to sign a fork.
-        verifyConsistency(last.treeSize, size, proof, last.rootHash, rootHash);
-      }
-      const note = signCheckpoint({ origin: this.origin, size, rootHash }, this.signer);
-      this.insert.run(size, rootHash, note, this.clock());
-      return { treeSize: size, rootHash, note };
-    })();
+  async current(): Promise<SignedCheckpoint> {
+    const tree = this.store.reads.audit.tree;
+    const last = await this.latest();
+    const size = await this.store.log.integrate();
+    if (last && last.treeSize === size) return last;
+    const rootHash = await tree.root(size);
+    if (last && last.treeSize > 0) {
+      const proof = await tree.consistencyProof(last.treeSize, size);
+      // Throws if the stored tree no longer extends what we signed: refuse to sign a fork.
+      verifyConsistency(last.treeSize, size, proof, last.rootHash, rootHash);
+    }
+    const note = signCheckpoint({ origin: this.origin, size, rootHash }, this.signer);
+    // Stored unless one of this size exists (signed meanwhile): then that one is the answer.
+    return this.store.log.putCheckpoint({ treeSize: size, rootHash, note }, this.clock());
   }
 
   /**
@@ -64,11 +57,7 @@ export class Checkpointer {
       if (this.timer) return;
       this.timer = setTimeout(() => {
         this.timer = null;
-        try {
-          this.current();
-        } catch (error) {
-          onError(error);
-        }
+        this.current().catch(onError);
       }, intervalMs);
       this.timer.unref();
     });

@@ -20,33 +20,27 @@ export async function buildEvidence(
   logVerifierKey: string,
 ): Promise<string> {
   requireRole(ctx, 'regulator');
-  const transfer = gw.transfers.get(transferId);
+  const transfer = await gw.transfers.get(transferId);
   if (!transfer) throw new NotFound('transfer not found');
-  const submission = gw.submissions.get(transfer.submission_id);
+  const submission = await gw.submissions.get(transfer.submission_id);
   if (!submission) throw new NotFound('submission not found');
   // Handing out evidence is itself audited (naming what was asked for, as queries do), and the
   // checkpoint taken after it covers that event too.
-  await gw.commit(() =>
-    gw.audit.append({
+  await gw.commit((tx) =>
+    gw.audit.append(tx, {
       action: 'audit.query',
       actor: ctx.party.id,
       outcome: 'ok',
       details: { kind: 'evidence', filters: ['transferId'] },
     }),
   );
-  const checkpoint = audit.checkpoint(ctx);
-  const rows = gw.db
-    .prepare(
-      `SELECT seq, event_json FROM audit_events WHERE seq < ? AND (json_extract(event_json, '$.transfer') = ?
-       OR (json_extract(event_json, '$.action') = 'record.submit' AND json_extract(event_json, '$.submission') = ?))
-       ORDER BY seq`,
-    )
-    .all(checkpoint.treeSize, transferId, transfer.submission_id) as Array<{ seq: number; event_json: string }>;
-  const events = rows.map((row) => ({
-    seq: row.seq,
-    event: row.event_json,
-    proof: gw.audit.tree.inclusionProof(row.seq, checkpoint.treeSize).map((h) => h.toString('base64')),
-  }));
+  const checkpoint = await audit.checkpoint(ctx);
+  const rows = await gw.store.reads.audit.forTransfer(transferId, transfer.submission_id, checkpoint.treeSize);
+  const events = [];
+  for (const row of rows) {
+    const proof = await gw.audit.tree.inclusionProof(row.seq, checkpoint.treeSize);
+    events.push({ seq: row.seq, event: row.event_json, proof: proof.map((h) => h.toString('base64')) });
+  }
   const hospital = gw.parties.byId(submission.hospital_id);
   const insurer = gw.parties.byId(transfer.insurer_id);
   return JSON.stringify({

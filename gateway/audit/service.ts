@@ -8,7 +8,7 @@ import { patientKeyOf, patientRef } from '../consent/patient-id.js';
 import type { CallContext } from '../context.js';
 import { InvalidInput, NotFound } from '../errors.js';
 import type { Checkpointer, SignedCheckpoint } from './checkpointer.js';
-import { auditQueries, type AuditFilter, type AuditRow } from './query.js';
+import type { AuditFilter, AuditRow } from './query.js';
 
 const PAGE = 500;
 
@@ -26,7 +26,7 @@ export interface QueryRequest {
 }
 
 export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
-  const queries = auditQueries(gw.db);
+  const queries = gw.store.reads.audit;
 
   /** A time filter as epoch ms; a Timestamp outside the Date range is refused before the query is audited. */
   function timeOf(value: Date | undefined, field: string): number | undefined {
@@ -60,9 +60,9 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
           : {}),
       };
       // Bound the query to the log as it is now, so our own audit event is not part of its answer.
-      filter.untilSeq = Math.min(filter.untilSeq ?? Number.MAX_SAFE_INTEGER, gw.audit.size - 1);
-      await gw.commit(() =>
-        gw.audit.append({
+      filter.untilSeq = Math.min(filter.untilSeq ?? Number.MAX_SAFE_INTEGER, (await queries.size()) - 1);
+      await gw.commit((tx) =>
+        gw.audit.append(tx, {
           action: 'audit.query',
           actor: ctx.party.id,
           outcome: 'ok',
@@ -71,7 +71,7 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
       );
       let remaining = request.limit || Number.POSITIVE_INFINITY;
       while (remaining > 0 && !signal.aborted) {
-        const rows = queries.page(filter, Math.min(PAGE, remaining));
+        const rows = await queries.page(filter, Math.min(PAGE, remaining));
         for (const row of rows) {
           if (signal.aborted) return;
           await send(row);
@@ -82,34 +82,34 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
       }
     },
 
-    checkpoint(ctx: CallContext): SignedCheckpoint {
+    checkpoint(ctx: CallContext): Promise<SignedCheckpoint> {
       requireRole(ctx, 'regulator');
       return checkpointer.current();
     },
 
-    inclusionProof(ctx: CallContext, seq: number, treeSize: number) {
+    async inclusionProof(ctx: CallContext, seq: number, treeSize: number) {
       requireRole(ctx, 'regulator');
       assertSeq(seq, 'seq');
       assertSeq(treeSize, 'tree_size');
-      const size = gw.audit.tree.size();
+      const size = await gw.audit.tree.size();
       if (treeSize < 1 || treeSize > size) throw new InvalidInput('tree_size must be between 1 and the log size');
       if (seq >= treeSize) throw new InvalidInput('seq must be below tree_size');
-      const row = queries.get(seq);
+      const row = await queries.get(seq);
       if (!row) throw new NotFound('event not found');
-      return { row, proof: gw.audit.tree.inclusionProof(seq, treeSize) };
+      return { row, proof: await gw.audit.tree.inclusionProof(seq, treeSize) };
     },
 
-    consistencyProof(ctx: CallContext, size1: number, size2: number) {
+    async consistencyProof(ctx: CallContext, size1: number, size2: number) {
       requireRole(ctx, 'regulator');
       assertSeq(size1, 'size1');
       assertSeq(size2, 'size2');
-      if (size1 < 1 || size1 > size2 || size2 > gw.audit.tree.size()) {
+      if (size1 < 1 || size1 > size2 || size2 > (await gw.audit.tree.size())) {
         throw new InvalidInput('need 1 <= size1 <= size2 <= the log size');
       }
       return gw.audit.tree.consistencyProof(size1, size2);
     },
 
-    range(ctx: CallContext, startSeq: number, limit: number): AuditRow[] {
+    range(ctx: CallContext, startSeq: number, limit: number): Promise<AuditRow[]> {
       requireRole(ctx, 'regulator');
       assertSeq(startSeq, 'start_seq');
       return queries.range(startSeq, Math.min(Math.max(limit || 1000, 1), 10_000));

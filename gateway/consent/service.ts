@@ -7,7 +7,7 @@ import { digestOfJson } from '../../keys/canonical.js';
 import type { Gateway } from '../app.js';
 import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
-import { Forbidden, InvalidInput, NotFound } from '../errors.js';
+import { Forbidden, IdempotencyKeyTaken, InvalidInput, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { ConsentRow } from '../storage/consents.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
@@ -86,8 +86,8 @@ export async function grantConsent(
 
   const termsDigest = digestOfJson(termsForDigest(terms));
   const requestDigest = digestOfJson({ patient: patientKey.toString('base64'), terms: termsDigest });
-  const replay = gw.idempotency.lookup<StoredResult>(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest);
-  if (replay) return { ...replayedResult(gw, replay), replayed: true };
+  const replay = await gw.idempotency.lookup<StoredResult>(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest);
+  if (replay) return { ...(await replayedResult(gw, replay)), replayed: true };
 
   const consentId = newId('cns');
   const now = gw.clock();
@@ -98,11 +98,11 @@ export async function grantConsent(
     termsDigest,
     at: new Date(now),
   });
-  const stored = await gw.commit(() => {
+  const stored = await gw.commit(async (tx) => {
     // A concurrent retry may have committed first: answer with its result.
-    const raced = gw.idempotency.lookup<StoredResult>(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest);
+    const raced = await tx.idempotency.lookup<StoredResult>(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest);
     if (raced) return raced;
-    gw.consents.insert({
+    await tx.consents.insert({
       consent_id: consentId,
       patient_key: patientKey,
       insurer_id: terms.insurerId,
@@ -118,7 +118,7 @@ export async function grantConsent(
       recorded_by: ctx.party.id,
       recorded_at: now,
     });
-    gw.audit.append({
+    await gw.audit.append(tx, {
       action: 'consent.grant',
       actor: ctx.party.id,
       outcome: 'ok',
@@ -135,14 +135,23 @@ export async function grantConsent(
       },
     });
     const result: StoredResult = { consentId, receipt };
-    gw.idempotency.remember(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest, result, now);
+    await tx.idempotency.remember(ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest, result, now);
     return result;
-  });
-  return { ...replayedResult(gw, stored), replayed: stored.consentId !== consentId };
+  }).catch(firstAnswer(gw, ctx.party.id, 'GrantConsent', request.idempotencyKey, requestDigest));
+  return { ...(await replayedResult(gw, stored)), replayed: stored.consentId !== consentId };
 }
 
-function replayedResult(gw: Gateway, stored: StoredResult): Omit<ConsentResult, 'replayed'> {
-  const row = gw.consents.get(stored.consentId);
+/** After IdempotencyKeyTaken (another replica committed the key first), that request's answer. */
+function firstAnswer(gw: Gateway, partyId: string, method: string, key: string, digest: string) {
+  return async (error: unknown): Promise<StoredResult> => {
+    const first = error instanceof IdempotencyKeyTaken ? await gw.idempotency.lookup<StoredResult>(partyId, method, key, digest) : undefined;
+    if (!first) throw error;
+    return first;
+  };
+}
+
+async function replayedResult(gw: Gateway, stored: StoredResult): Promise<Omit<ConsentResult, 'replayed'>> {
+  const row = await gw.consents.get(stored.consentId);
   if (!row) throw new NotFound('consent not found');
   return { consent: viewOf(gw, row), receipt: stored.receipt };
 }
@@ -158,11 +167,11 @@ export async function revokeConsent(
   }
   requireIdempotencyKey(request.idempotencyKey);
   // Not revealing whether a consent the caller may not see exists.
-  const row = gw.consents.visibleTo(ctx.party, request.consentId);
+  const row = await gw.consents.visibleTo(ctx.party, request.consentId);
   if (!row) throw new NotFound('consent not found');
   const requestDigest = digestOfJson({ consent: request.consentId });
-  const replay = gw.idempotency.lookup<StoredResult>(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest);
-  if (replay) return { ...replayedResult(gw, replay), replayed: true, withheldTransfers: replay.withheld ?? 0 };
+  const replay = await gw.idempotency.lookup<StoredResult>(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest);
+  if (replay) return { ...(await replayedResult(gw, replay)), replayed: true, withheldTransfers: replay.withheld ?? 0 };
 
   const now = gw.clock();
   const recorder = gw.parties.byId(row.recorded_by);
@@ -173,13 +182,13 @@ export async function revokeConsent(
     termsDigest: row.terms_digest,
     at: new Date(now),
   });
-  const stored = await gw.commit(() => {
-    const raced = gw.idempotency.lookup<StoredResult>(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest);
+  const stored = await gw.commit(async (tx) => {
+    const raced = await tx.idempotency.lookup<StoredResult>(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest);
     if (raced) return raced;
-    const revoked = gw.consents.revoke(row.consent_id, now, ctx.party.id);
+    const revoked = await tx.consents.revoke(row.consent_id, now, ctx.party.id);
     let withheld = 0;
     if (revoked) {
-      gw.audit.append({
+      await gw.audit.append(tx, {
         action: 'consent.revoke',
         actor: ctx.party.id,
         outcome: 'ok',
@@ -189,9 +198,9 @@ export async function revokeConsent(
         details: { termsDigest: row.terms_digest },
       });
       // Revocation takes effect at once: nothing not yet acknowledged is (re)delivered.
-      for (const t of gw.transfers.withholdForConsent(row.consent_id, now)) {
+      for (const t of await tx.transfers.withholdForConsent(row.consent_id, now)) {
         withheld += 1;
-        gw.audit.append({
+        await gw.audit.append(tx, {
           action: 'transfer.withhold',
           actor: 'gateway',
           outcome: 'ok',
@@ -204,23 +213,23 @@ export async function revokeConsent(
       }
     }
     const result: StoredResult = { consentId: row.consent_id, receipt, withheld };
-    gw.idempotency.remember(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest, result, now);
+    await tx.idempotency.remember(ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest, result, now);
     return result;
-  });
-  return { ...replayedResult(gw, stored), replayed: stored.receipt !== receipt, withheldTransfers: stored.withheld ?? 0 };
+  }).catch(firstAnswer(gw, ctx.party.id, 'RevokeConsent', request.idempotencyKey, requestDigest));
+  return { ...(await replayedResult(gw, stored)), replayed: stored.receipt !== receipt, withheldTransfers: stored.withheld ?? 0 };
 }
 
-export function getConsent(gw: Gateway, ctx: CallContext, consentId: string): ConsentView {
-  const row = gw.consents.visibleTo(ctx.party, consentId);
+export async function getConsent(gw: Gateway, ctx: CallContext, consentId: string): Promise<ConsentView> {
+  const row = await gw.consents.visibleTo(ctx.party, consentId);
   if (!row) throw new NotFound('consent not found');
   return viewOf(gw, row);
 }
 
-export function listConsents(
+export async function listConsents(
   gw: Gateway,
   ctx: CallContext,
   request: { patientNationalId?: string; insurerId?: string; includeInactive: boolean; pageSize: number; pageToken?: string },
-): { consents: ConsentView[]; nextPageToken: string } {
+): Promise<{ consents: ConsentView[]; nextPageToken: string }> {
   requireRole(ctx, 'hospital', 'insurer', 'regulator');
   const limit = Math.min(Math.max(request.pageSize || 50, 1), 500);
   let after = { t: -1, id: '' };
@@ -232,7 +241,7 @@ export function listConsents(
       throw new InvalidInput('page_token is not valid');
     }
   }
-  const rows = gw.consents.list({
+  const rows = await gw.consents.list({
     viewer: ctx.party,
     ...(request.patientNationalId
       ? { patientKey: patientKeyOf(gw.secrets, request.patientNationalId, 'patient_national_id') }
@@ -259,12 +268,12 @@ export function listConsents(
  * insurer (the most recently recorded, the patient's latest word), so an insurer never receives the same
  * stay twice because the patient signed twice.
  */
-export function coveringConsents(
+export async function coveringConsents(
   gw: Gateway,
   query: { patientKey: Buffer; hospitalId: string; purpose: Purpose; serviceStart: number; serviceEnd: number },
-): ConsentRow[] {
+): Promise<ConsentRow[]> {
   const now = gw.clock();
-  const covering = gw.consents.unrevokedForPatient(query.patientKey).filter(
+  const covering = (await gw.consents.unrevokedForPatient(query.patientKey)).filter(
     (row) =>
       consentStatus(row, now) === 'active' &&
       row.purpose === query.purpose &&

@@ -35,13 +35,13 @@ export async function leaseTransfers(
   requireRole(ctx, 'insurer');
   const limit = Math.min(request.max || gw.settings.pullBatch, gw.settings.pullBatch);
   const leaseMs = leaseLength(gw, request.leaseSeconds);
-  return gw.commit(() => {
+  return gw.commit(async (tx) => {
     const now = gw.clock();
-    return gw.transfers.ready(ctx.party.id, now, limit).map((row) => {
-      const until = now + leaseMs;
-      gw.transfers.lease(row.transfer_id, now, until);
-      const attempt = row.delivery_attempts + 1;
-      gw.audit.append({
+    const until = now + leaseMs;
+    const leased: LeasedTransfer[] = [];
+    for (const row of await tx.transfers.leaseReady(ctx.party.id, now, until, limit)) {
+      const attempt = row.delivery_attempts;
+      await gw.audit.append(tx, {
         action: 'transfer.deliver',
         actor: ctx.party.id,
         outcome: 'ok',
@@ -51,14 +51,15 @@ export async function leaseTransfers(
         patient: row.patient_ref,
         details: { attempt, envelopeDigest: row.envelope_digest },
       });
-      return {
+      leased.push({
         transferId: row.transfer_id,
         envelope: row.envelope,
         payload: row.payload ?? '',
         leaseExpiresAt: new Date(until),
         deliveryAttempt: attempt,
-      };
-    });
+      });
+    }
+    return leased;
   });
 }
 
@@ -88,7 +89,7 @@ export async function pullTransfers(
       if (batch.length > 0) continue;
       if (!request.follow) return;
       // Re-check at the earliest lease expiry, and at least every 5 s as a safety net.
-      const expiry = gw.transfers.nextLeaseExpiry(ctx.party.id);
+      const expiry = await gw.transfers.nextLeaseExpiry(ctx.party.id);
       await wakeup.wait(Math.max(50, Math.min(expiry === null ? 5000 : expiry - gw.clock() + 5, 5000)), signal);
     }
   } finally {
@@ -103,7 +104,7 @@ export async function acknowledgeTransfer(
 ): Promise<{ transferId: string; acknowledgedAt: Date; replayed: boolean }> {
   requireRole(ctx, 'insurer');
   requireIdempotencyKey(request.idempotencyKey);
-  const row = gw.transfers.get(request.transferId);
+  const row = await gw.transfers.get(request.transferId);
   // Another insurer's transfer is indistinguishable from a missing one.
   if (!row || row.insurer_id !== ctx.party.id) throw new NotFound('transfer not found');
   if (row.acknowledged_at !== null) {
@@ -119,16 +120,16 @@ export async function acknowledgeTransfer(
     }),
   );
   if (claims.jti !== row.transfer_id) throw signedRefusal('receipt', 'jti', 'it names another transfer');
-  return gw.commit(() => {
+  return gw.commit(async (tx) => {
     const now = gw.clock();
-    if (!gw.transfers.acknowledge(row.transfer_id, now, request.receipt, now + gw.settings.retentionMs)) {
-      const current = gw.transfers.get(row.transfer_id);
+    if (!(await tx.transfers.acknowledge(row.transfer_id, now, request.receipt, now + gw.settings.retentionMs))) {
+      const current = await tx.transfers.get(row.transfer_id);
       if (current?.acknowledged_at) {
         return { transferId: row.transfer_id, acknowledgedAt: new Date(current.acknowledged_at), replayed: true };
       }
       throw new PreconditionFailed('transfer can no longer be acknowledged');
     }
-    gw.audit.append({
+    await gw.audit.append(tx, {
       action: 'transfer.acknowledge',
       actor: ctx.party.id,
       outcome: 'ok',
@@ -144,10 +145,10 @@ export async function acknowledgeTransfer(
 
 /** Deletes ciphertext whose retention after acknowledgement has passed; the audit log keeps digests. */
 export async function purgeExpiredPayloads(gw: Gateway): Promise<number> {
-  return gw.commit(() => {
-    const purged = gw.transfers.purgeDue(gw.clock());
+  return gw.commit(async (tx) => {
+    const purged = await tx.transfers.purgeDue(gw.clock());
     for (const t of purged) {
-      gw.audit.append({
+      await gw.audit.append(tx, {
         action: 'transfer.purge',
         actor: 'gateway',
         outcome: 'ok',

@@ -8,7 +8,6 @@ import type { GatewayMetrics } from './metrics.js';
 
 interface EventRow {
   seq: number;
-  action: string;
   event_json: string;
 }
 
@@ -17,14 +16,22 @@ const CODE = /^[a-z0-9][a-z0-9.-]{0,47}$/;
 const label = (value: unknown) => (typeof value === 'string' && CODE.test(value) ? value : 'other');
 
 export function countAuditEvents(gw: Gateway, metrics: GatewayMetrics): () => void {
-  const since = gw.db.prepare('SELECT seq, action, event_json FROM audit_events WHERE seq >= ? ORDER BY seq');
   let next = gw.audit.size;
+  // One read at a time, in log order, so no event is counted twice.
+  let reading: Promise<void> = Promise.resolve();
+  const readUpTo = async (size: number) => {
+    while (next < size) {
+      const rows: EventRow[] = await gw.store.reads.audit.range(next, 1000);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        count(metrics, JSON.parse(row.event_json) as { action: string; outcome: string; details?: Record<string, unknown> });
+        next = row.seq + 1;
+      }
+    }
+  };
   return gw.audit.onGrowth((size) => {
     if (size <= next) return;
-    for (const row of since.iterate(next) as Iterable<EventRow>) {
-      count(metrics, JSON.parse(row.event_json) as { action: string; outcome: string; details?: Record<string, unknown> });
-      next = row.seq + 1;
-    }
+    reading = reading.then(() => readUpTo(size)).catch(() => {});
   });
 }
 

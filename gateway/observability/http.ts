@@ -17,7 +17,7 @@ export interface MetricsServerOptions {
   listen: string;
   registry: Registry;
   /** Why the gateway is not ready, or undefined when it is. */
-  notReady(): string | undefined;
+  notReady(): Promise<string | undefined> | string | undefined;
 }
 
 export function parseHostPort(listen: string): { host: string; port: number } {
@@ -38,8 +38,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const reason = options.notReady();
-      res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain' }).end(`${reason ?? 'ready'}\n`);
+      void Promise.resolve(options.notReady()).then((reason) =>
+        res.writeHead(reason ? 503 : 200, { 'content-type': 'text/plain' }).end(`${reason ?? 'ready'}\n`),
+      );
     } else if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': options.registry.contentType }).end(text),

@@ -64,10 +64,10 @@ export function observeGateway(options: {
         http = await startMetricsServer({
           listen: metricsListen,
           registry: metrics.registry,
-          notReady: () => {
+          notReady: async () => {
             if (!serving) return 'stopping';
             try {
-              gw.db.prepare('SELECT 1').get();
+              await gw.store.reads.ping();
               return undefined;
             } catch {
               return 'database unavailable';

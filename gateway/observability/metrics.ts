@@ -69,19 +69,17 @@ export function registerGauges(
 ): void {
   const { gateway: gw, sealer } = sources;
   const registers = [metrics.registry];
-  const queue = gw.db.prepare(
-    `SELECT insurer_id AS insurer, COUNT(*) AS depth, MIN(created_at) AS oldest FROM transfers WHERE state = 'pending' GROUP BY insurer_id`,
-  );
-  const lastCheckpoint = gw.db.prepare('SELECT MAX(signed_at) AS at, MAX(tree_size) AS size FROM checkpoints');
-  const queueRows = () => queue.all() as { insurer: string; depth: number; oldest: number }[];
+  const queueRows = () => gw.store.reads.transfers.queue();
+  const checkpoints = gw.store.reads.audit.checkpoints;
   new Gauge({
     name: 'hdx_queue_depth',
     help: 'transfers waiting for delivery, per insurer',
     labelNames: ['insurer'],
     registers,
-    collect() {
+    async collect() {
+      const rows = await queueRows();
       this.reset();
-      for (const row of queueRows()) this.set({ insurer: row.insurer }, row.depth);
+      for (const row of rows) this.set({ insurer: row.insurer }, row.depth);
     },
   });
   new Gauge({
@@ -89,10 +87,11 @@ export function registerGauges(
     help: 'age of the oldest transfer waiting for delivery, per insurer',
     labelNames: ['insurer'],
     registers,
-    collect() {
+    async collect() {
+      const rows = await queueRows();
       this.reset();
       const now = gw.clock();
-      for (const row of queueRows()) this.set({ insurer: row.insurer }, Math.max(0, (now - row.oldest) / 1000));
+      for (const row of rows) this.set({ insurer: row.insurer }, Math.max(0, (now - row.oldest) / 1000));
     },
   });
   new Gauge({
@@ -107,18 +106,18 @@ export function registerGauges(
     name: 'hdx_audit_unsigned_events',
     help: 'audit events not yet covered by a signed checkpoint',
     registers,
-    collect() {
-      const row = lastCheckpoint.get() as { size: number | null };
-      this.set(gw.audit.size - (row.size ?? 0));
+    async collect() {
+      const latest = await checkpoints.latest();
+      this.set(gw.audit.size - (latest?.treeSize ?? 0));
     },
   });
   new Gauge({
     name: 'hdx_audit_checkpoint_age_seconds',
     help: 'seconds since the last signed checkpoint (-1: none yet)',
     registers,
-    collect() {
-      const row = lastCheckpoint.get() as { at: number | null };
-      this.set(row.at === null ? -1 : Math.max(0, (gw.clock() - row.at) / 1000));
+    async collect() {
+      const at = await checkpoints.latestSignedAt();
+      this.set(at === undefined ? -1 : Math.max(0, (gw.clock() - at) / 1000));
     },
   });
   new Gauge({

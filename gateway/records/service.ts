@@ -12,11 +12,12 @@ import { coveringConsents, viewOf } from '../consent/service.js';
 import { patientKeyOf, patientRef } from '../consent/patient-id.js';
 import { PURPOSES, type Purpose } from '../consent/terms.js';
 import type { CallContext } from '../context.js';
-import { InvalidInput, NoConsent, NotFound } from '../errors.js';
+import { IdempotencyKeyTaken, InvalidInput, NoConsent, NotFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { SealResult } from '../seal/seal-task.js';
 import { signedRefusal, verifiedOrRefused } from '../signed-refusal.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
+import type { StoreTx } from '../storage/store.js';
 import { validateBundle } from './validate.js';
 
 export interface SubmitRequest {
@@ -44,7 +45,7 @@ export async function submitRecord(gw: Gateway, ctx: CallContext, request: Submi
   const bundleDigest = digestOf(request.bundle);
   const requestDigest = digestOfJson({ bundleDigest, purpose });
   // A retry of an accepted submission gets its answer even when the gateway is at capacity.
-  const replay = gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
+  const replay = await gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
   if (replay) return { ...replay, acceptedAt: new Date(replay.acceptedAt), replayed: true };
   return gw.admission.run(() => admitted(gw, ctx, request, purpose, bundleDigest, requestDigest));
 }
@@ -65,7 +66,7 @@ async function admitted(
   });
   await verifyHospitalSignature(gw, ctx, request, bundleDigest, purpose);
   const patientKey = patientKeyOf(gw.secrets, record.residentId, 'Patient.identifier (resident ID)');
-  const covering = coveringConsents(gw, {
+  const covering = await coveringConsents(gw, {
     patientKey,
     hospitalId: ctx.party.id,
     purpose,
@@ -78,9 +79,9 @@ async function admitted(
     return insurer?.role === 'insurer' ? [{ row, insurer }] : [];
   });
   const skipped = covering.filter((row) => !recipients.some((r) => r.row === row));
-  const auditSkips = (submissionId?: string) => {
+  const auditSkips = async (tx: StoreTx, submissionId?: string) => {
     for (const row of skipped) {
-      gw.audit.append({
+      await gw.audit.append(tx, {
         action: 'transfer.skip',
         actor: 'gateway',
         outcome: 'refused',
@@ -94,9 +95,9 @@ async function admitted(
   };
 
   if (recipients.length === 0) {
-    await gw.commit(() => {
-      auditSkips();
-      gw.audit.append({
+    await gw.commit(async (tx) => {
+      await auditSkips(tx);
+      await gw.audit.append(tx, {
         action: 'record.deny',
         actor: ctx.party.id,
         outcome: 'denied',
@@ -149,14 +150,15 @@ async function admitted(
     }),
   );
 
-  const stored = await gw.commit((): Stored => {
-    const raced = gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
+  const stored = await gw.commit(async (tx): Promise<Stored> => {
+    const raced = await tx.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest);
     if (raced) return raced;
     // A consent revoked while we were sealing must not get its transfer.
-    const live = sealed.filter((s) => gw.consents.get(s.row.consent_id)?.revoked_at === null);
+    const live = [];
+    for (const s of sealed) if ((await tx.consents.get(s.row.consent_id))?.revoked_at === null) live.push(s);
     if (live.length === 0) throw new NoConsent('the covering consents were revoked during submission');
-    auditSkips(submissionId);
-    gw.submissions.insert({
+    await auditSkips(tx, submissionId);
+    await tx.submissions.insert({
       submission_id: submissionId,
       hospital_id: ctx.party.id,
       bundle_digest: bundleDigest,
@@ -167,7 +169,7 @@ async function admitted(
       signature: request.signature || null,
       accepted_at: now,
     });
-    gw.audit.append({
+    await gw.audit.append(tx, {
       action: 'record.submit',
       actor: ctx.party.id,
       outcome: 'ok',
@@ -183,7 +185,7 @@ async function admitted(
       },
     });
     for (const s of live) {
-      gw.transfers.insert({
+      await tx.transfers.insert({
         transfer_id: s.transferId,
         submission_id: submissionId,
         insurer_id: s.row.insurer_id,
@@ -195,7 +197,7 @@ async function admitted(
         payload: s.result.payload,
         created_at: now,
       });
-      gw.audit.append({
+      await gw.audit.append(tx, {
         action: 'transfer.create',
         actor: 'gateway',
         outcome: 'ok',
@@ -222,10 +224,17 @@ async function admitted(
       acceptedAt: now,
       bundleDigest,
     };
-    gw.idempotency.remember(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest, result, now);
+    await tx.idempotency.remember(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest, result, now);
     return result;
+  }).catch(async (error: unknown) => {
+    // Another replica committed this key first: answer with its result.
+    const first = error instanceof IdempotencyKeyTaken
+      ? await gw.idempotency.lookup<Stored>(ctx.party.id, 'SubmitRecord', request.idempotencyKey, requestDigest)
+      : undefined;
+    if (!first) throw error;
+    return first;
   });
-  for (const t of stored.transfers) gw.events.emit(`transfer:${t.insurerId}`);
+  for (const t of stored.transfers) gw.events.publish(`transfer:${t.insurerId}`);
   return { ...stored, acceptedAt: new Date(stored.acceptedAt), replayed: stored.submissionId !== submissionId };
 }
 
@@ -252,16 +261,16 @@ async function verifyHospitalSignature(
   if (claims.hdx.purpose !== purpose) throw signedRefusal('signature', 'purpose', 'it is for another purpose');
 }
 
-export function getSubmission(gw: Gateway, ctx: CallContext, submissionId: string) {
+export async function getSubmission(gw: Gateway, ctx: CallContext, submissionId: string) {
   requireRole(ctx, 'hospital', 'regulator');
-  const row = gw.submissions.get(submissionId);
+  const row = await gw.submissions.get(submissionId);
   if (!row || (ctx.party.role === 'hospital' && row.hospital_id !== ctx.party.id)) {
     throw new NotFound('submission not found');
   }
   return {
     submissionId: row.submission_id,
     acceptedAt: new Date(row.accepted_at),
-    transfers: gw.transfers.forSubmission(submissionId).map((t) => ({
+    transfers: (await gw.transfers.forSubmission(submissionId)).map((t) => ({
       transferId: t.transfer_id,
       insurerId: t.insurer_id,
       state: t.state,

@@ -12,9 +12,10 @@ import { VerificationError } from '../../keys/errors.js';
 import type { Gateway } from '../app.js';
 import { requireRole } from '../authorize.js';
 import type { CallContext } from '../context.js';
-import { Conflict, HdxError, InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
+import { Conflict, HdxError, IdempotencyKeyTaken, InvalidInput, NotFound, PreconditionFailed } from '../errors.js';
 import { requireIdempotencyKey } from '../storage/idempotency.js';
 import type { TransferRow } from '../storage/transfers.js';
+import type { StoreTx } from '../storage/store.js';
 import { refusalOf } from '../signed-refusal.js';
 import { refuseDecision, type RefusalReason } from './refuse.js';
 
@@ -45,26 +46,32 @@ export async function submitDecision(gw: Gateway, ctx: CallContext, request: Sub
   requireIdempotencyKey(request.idempotencyKey);
   if (typeof request.decision !== 'string' || request.decision.length === 0) throw new InvalidInput('decision is required');
   const digest = decisionDigestOf(request.decision);
-  const replay = gw.idempotency.lookup<Stored>(ctx.party.id, METHOD, request.idempotencyKey, digest);
+  const replay = await gw.idempotency.lookup<Stored>(ctx.party.id, METHOD, request.idempotencyKey, digest);
   if (replay) return { ...replay, recordedAt: new Date(replay.recordedAt), replayed: true };
 
   const claims = await verifyOrRefuse(gw, ctx, request.decision, digest);
-  const verdict = await gw.commit((): Verdict => {
-    const v = evaluate(gw, ctx, claims, digest);
+  const verdict = await gw.commit(async (tx): Promise<Verdict> => {
+    const v = await evaluate(gw, tx, ctx, claims, digest);
     if (v.kind !== 'refused') {
       // Remember the key for a recorded decision and for a replay under a new key alike.
-      if (!gw.idempotency.lookup(ctx.party.id, METHOD, request.idempotencyKey, digest)) {
-        gw.idempotency.remember(ctx.party.id, METHOD, request.idempotencyKey, digest, v.stored, gw.clock());
+      if (!(await tx.idempotency.lookup(ctx.party.id, METHOD, request.idempotencyKey, digest))) {
+        await tx.idempotency.remember(ctx.party.id, METHOD, request.idempotencyKey, digest, v.stored, gw.clock());
       }
     }
-    if (v.kind === 'recorded') record(gw, ctx, claims, request.decision, digest, v);
+    if (v.kind === 'recorded') await record(gw, tx, ctx, claims, request.decision, digest, v);
     return v;
+  }).catch(async (error: unknown) => {
+    // Another replica committed this key first: answer as its replay.
+    if (!(error instanceof IdempotencyKeyTaken)) throw error;
+    const first = await gw.idempotency.lookup<Stored>(ctx.party.id, METHOD, request.idempotencyKey, digest);
+    if (!first) throw error;
+    return { kind: 'replay', stored: first } satisfies Verdict;
   });
   if (verdict.kind === 'refused') {
     await refuseDecision(gw, ctx, verdict.reason, digest, verdict.transfer);
     throw verdict.error;
   }
-  if (verdict.kind === 'recorded') gw.events.emit(`decision:${verdict.hospitalId}`);
+  if (verdict.kind === 'recorded') gw.events.publish(`decision:${verdict.hospitalId}`);
   return { ...verdict.stored, recordedAt: new Date(verdict.stored.recordedAt), replayed: verdict.kind === 'replay' };
 }
 
@@ -78,16 +85,16 @@ async function verifyOrRefuse(gw: Gateway, ctx: CallContext, jws: string, digest
   }
 }
 
-/** Synchronous, inside the transaction, so two racing decisions cannot both be "the first". */
-function evaluate(gw: Gateway, ctx: CallContext, claims: DecisionClaims, digest: string): Verdict {
-  const transfer = gw.transfers.get(claims.hdx.transfer);
+/** Inside the transaction, so two racing decisions cannot both be "the first". */
+async function evaluate(gw: Gateway, tx: StoreTx, ctx: CallContext, claims: DecisionClaims, digest: string): Promise<Verdict> {
+  const transfer = await tx.transfers.get(claims.hdx.transfer);
   // Another insurer's transfer is indistinguishable from a missing one.
   if (!transfer || transfer.insurer_id !== ctx.party.id) {
     return { kind: 'refused', reason: 'unknown-transfer', error: new NotFound('transfer not found'), ...(transfer && { transfer }) };
   }
   const refuse = (reason: RefusalReason, error: HdxError): Verdict => ({ kind: 'refused', reason, error, transfer });
 
-  const same = gw.decisions.get(ctx.party.id, claims.jti);
+  const same = await tx.decisions.get(ctx.party.id, claims.jti);
   if (same) {
     if (same.decision_digest === digest && same.transfer_id === transfer.transfer_id) {
       return { kind: 'replay', stored: { decisionId: same.decision_id, transferId: same.transfer_id, recordedAt: same.recorded_at } };
@@ -103,7 +110,7 @@ function evaluate(gw: Gateway, ctx: CallContext, claims: DecisionClaims, digest:
   if (claims.hdx.envelopeDigest !== transfer.envelope_digest || claims.hdx.submission !== transfer.submission_id) {
     return refuse('envelope-mismatch', new InvalidInput('decision does not name the envelope and submission of this transfer'));
   }
-  const latest = gw.decisions.latestForTransfer(transfer.transfer_id);
+  const latest = await tx.decisions.latestForTransfer(transfer.transfer_id);
   const revisionOf = claims.hdx.revisionOf;
   if (latest && revisionOf === undefined) {
     return refuse(
@@ -117,7 +124,7 @@ function evaluate(gw: Gateway, ctx: CallContext, claims: DecisionClaims, digest:
       new PreconditionFailed(latest ? 'revisionOf must name the transfer’s latest decision' : 'revisionOf names no decision of this transfer'),
     );
   }
-  const submission = gw.submissions.get(transfer.submission_id);
+  const submission = await tx.submissions.get(transfer.submission_id);
   if (!submission) throw new Error('transfer without submission');
   return {
     kind: 'recorded',
@@ -127,17 +134,18 @@ function evaluate(gw: Gateway, ctx: CallContext, claims: DecisionClaims, digest:
   };
 }
 
-function record(
+async function record(
   gw: Gateway,
+  tx: StoreTx,
   ctx: CallContext,
   claims: DecisionClaims,
   jws: string,
   digest: string,
   verdict: Extract<Verdict, { kind: 'recorded' }>,
-): void {
+): Promise<void> {
   const { transfer, hospitalId } = verdict;
   const now = verdict.stored.recordedAt;
-  gw.decisions.insert({
+  await tx.decisions.insert({
     decision_id: claims.jti,
     transfer_id: transfer.transfer_id,
     submission_id: transfer.submission_id,
@@ -149,8 +157,8 @@ function record(
     decision_digest: digest,
     recorded_at: now,
   });
-  gw.transfers.markDecided(transfer.transfer_id, now, now + gw.settings.retentionMs);
-  gw.audit.append({
+  await tx.transfers.markDecided(transfer.transfer_id, now, now + gw.settings.retentionMs);
+  await gw.audit.append(tx, {
     action: 'decision.record',
     actor: ctx.party.id,
     outcome: 'ok',

@@ -25,8 +25,8 @@ export async function refuseDecision(
   decisionDigest: string,
   transfer?: TransferRow,
 ): Promise<void> {
-  await gw.commit(() =>
-    gw.audit.append({
+  await gw.commit((tx) =>
+    gw.audit.append(tx, {
       action: 'decision.refuse',
       actor: ctx.party.id,
       outcome: 'refused',

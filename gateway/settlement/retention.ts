@@ -18,11 +18,11 @@ export async function acknowledgeDecisions(
   requireRole(ctx, 'hospital');
   const through = request.throughCursor;
   if (!Number.isSafeInteger(through) || through < 1) throw new InvalidInput('throughCursor must be a cursor the decision stream sent');
-  return gw.commit(() => {
+  return gw.commit(async (tx) => {
     const now = gw.clock();
-    const acknowledged = gw.decisions.acknowledge(ctx.party.id, through, now, now + gw.settings.retentionMs);
+    const acknowledged = await tx.decisions.acknowledge(ctx.party.id, through, now, now + gw.settings.retentionMs);
     if (acknowledged > 0) {
-      gw.audit.append({
+      await gw.audit.append(tx, {
         action: 'decision.acknowledge',
         actor: ctx.party.id,
         outcome: 'ok',
@@ -35,11 +35,11 @@ export async function acknowledgeDecisions(
 
 /** Drops the tokens whose retention after acknowledgement has passed; the audit log keeps their digests. */
 export async function purgeExpiredDecisions(gw: Gateway): Promise<number> {
-  return gw.commit(() => {
-    const purged = gw.decisions.purgeDue(gw.clock());
+  return gw.commit(async (tx) => {
+    const purged = await tx.decisions.purgeDue(gw.clock());
     for (const d of purged) {
-      const patient = gw.transfers.get(d.transfer_id)?.patient_ref;
-      gw.audit.append({
+      const patient = (await tx.transfers.get(d.transfer_id))?.patient_ref;
+      await gw.audit.append(tx, {
         action: 'decision.purge',
         actor: 'gateway',
         outcome: 'ok',

@@ -50,15 +50,15 @@ export async function getServiceLevels(gw: Gateway, ctx: CallContext, request: S
   const since = request.since?.getTime() ?? 0;
   const until = request.until?.getTime() ?? now + 1;
   if (!Number.isFinite(since) || !Number.isFinite(until) || until <= since) throw new InvalidInput('until must be after since');
-  await gw.commit(() =>
-    gw.audit.append({
+  await gw.commit((tx) =>
+    gw.audit.append(tx, {
       action: 'audit.query',
       actor: ctx.party.id,
       outcome: 'ok',
       details: { query: 'service-levels', filters: Object.keys(request).filter((k) => request[k as keyof ServiceLevelRequest]).sort() },
     }),
   );
-  return computeServiceLevels(gw.decisions.timings(since, until, request.insurerId ?? ''), gw.settings.serviceWindows, now);
+  return computeServiceLevels(await gw.decisions.timings(since, until, request.insurerId ?? ''), gw.settings.serviceWindows, now);
 }
 
 /** The figures from timer rows, as a pure function (tests feed it rows directly). */

@@ -42,7 +42,7 @@ export async function streamDecisions(
     let cursor = request.afterCursor;
     while (!signal.aborted) {
       wakeup.reset();
-      const rows = gw.decisions.forHospital(hospitalId, cursor, PAGE);
+      const rows = await gw.decisions.forHospital(hospitalId, cursor, PAGE);
       for (const row of rows) {
         if (signal.aborted) return;
         await send(messageOf(row));

@@ -313,6 +313,8 @@ export interface Notifier {
   publish(channel: Channel, payload?: string): void;
   /** Returns the unsubscribe function. */
   subscribe(channel: Channel, listener: (payload: string) => void): () => void;
+  /** Subscribers in this process (tests check that streams unsubscribe). */
+  listenerCount(channel: Channel): number;
 }
 
 export interface StoreOptions {

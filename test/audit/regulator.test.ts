@@ -91,8 +91,8 @@ describe('evidence for one transfer', () => {
   it('still verifies after the ciphertext was purged: the envelope is checked without its JWE', async () => {
     const purged = await purgeExpiredPayloads(gw.running.gateway);
     expect(purged).toBeGreaterThan(0);
-    expect(gw.running.gateway.transfers.get(first().transferId)!.purged_at).not.toBeNull();
-    expect(gw.running.gateway.transfers.payload(first().transferId)).toBeUndefined();
+    expect((await gw.running.gateway.transfers.get(first().transferId))!.purged_at).not.toBeNull();
+    expect(await gw.running.gateway.transfers.payload(first().transferId)).toBeUndefined();
     const file = await evidenceOf(first().transferId);
     expect(file.events.some((e) => e.event.includes('"transfer.purge"'))).toBe(true);
     expect((await check(file)).ok).toBe(true);

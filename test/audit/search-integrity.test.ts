@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../gateway/audit/log.js';
 import { auditQueries, type AuditFilter } from '../../gateway/audit/query.js';
-import { openDatabase } from '../../gateway/storage/db.js';
+import { createSqliteStore } from '../../gateway/storage/sqlite/store.js';
 import { dropAppendOnlyTriggers } from './tamper.js';
 
 const dirs: string[] = [];
@@ -21,15 +21,16 @@ afterEach(() => {
 const T0 = Date.parse('2026-11-01T08:00:00.000Z');
 
 describe('filtered audit queries', () => {
-  it('still find an event whose search copies were edited behind the log’s back', () => {
+  it('still find an event whose search copies were edited behind the log’s back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hdx-audit-search-'));
     dirs.push(dir);
-    const db = openDatabase(join(dir, 'gateway.db'));
+    const store = createSqliteStore(join(dir, 'gateway.db'));
+    const db = store.db;
     let now = T0;
-    const log = new AuditLog(db, () => (now += 1000));
-    db.transaction(() => {
-      log.append({ action: 'consent.grant', actor: 'nanshan-people', outcome: 'ok', consent: 'cns_other', patient: 'PATIENT-B' });
-      log.append({
+    const log = new AuditLog(store, () => (now += 1000));
+    await store.transaction(async (tx) => {
+      await log.append(tx, { action: 'consent.grant', actor: 'nanshan-people', outcome: 'ok', consent: 'cns_other', patient: 'PATIENT-B' });
+      await log.append(tx, {
         action: 'transfer.deliver',
         actor: 'taikang-online',
         outcome: 'ok',
@@ -38,7 +39,7 @@ describe('filtered audit queries', () => {
         patient: 'PATIENT-A',
         parties: ['nanshan-people'],
       });
-    })();
+    });
     const queries = auditQueries(db);
     const find = (filter: Omit<AuditFilter, 'afterSeq'>) => queries.page({ afterSeq: -1, ...filter }, 100).map((r) => r.seq);
     const filters: Array<Omit<AuditFilter, 'afterSeq'>> = [
@@ -57,6 +58,6 @@ describe('filtered audit queries', () => {
       action = 'audit.query', actor = 'szdex', parties = 'szdex', at = 0 WHERE seq = 1`).run();
     for (const filter of filters) expect(find(filter), JSON.stringify(filter)).toEqual([1]);
     expect(find({ patientRef: 'PATIENT-Z' })).toEqual([]);
-    db.close();
+    await store.close();
   });
 });

@@ -1,5 +1,5 @@
 /** The stream wakeup, on fake timers: what it must not wait for it resolves without any time passing. */
-import { EventEmitter } from 'node:events';
+import { LocalNotifier } from '../../gateway/storage/local-notifier.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Wakeup } from '../../gateway/wakeup.js';
 
@@ -11,10 +11,10 @@ afterEach(() => void vi.useRealTimers());
 
 describe('Wakeup', () => {
   it('remembers a signal that came after the query and before the wait', async () => {
-    const events = new EventEmitter();
+    const events = new LocalNotifier();
     const wakeup = new Wakeup(events, 'transfer:x');
     wakeup.reset(); // "query"
-    events.emit('transfer:x'); // work arrives while the query's answer is being sent
+    events.publish('transfer:x'); // work arrives while the query's answer is being sent
     let woke = false;
     void wakeup.wait(5_000, new AbortController().signal).then(() => (woke = true));
     await settle();
@@ -23,15 +23,15 @@ describe('Wakeup', () => {
   });
 
   it('waits for a signal after reset, and forgets ones the query already answered', async () => {
-    const events = new EventEmitter();
+    const events = new LocalNotifier();
     const wakeup = new Wakeup(events, 'transfer:x');
-    events.emit('transfer:x');
+    events.publish('transfer:x');
     wakeup.reset();
     let woke = false;
     const waiting = wakeup.wait(5_000, new AbortController().signal).then(() => (woke = true));
     await vi.advanceTimersByTimeAsync(4_999);
     expect(woke).toBe(false);
-    events.emit('transfer:x');
+    events.publish('transfer:x');
     await waiting;
     expect(woke).toBe(true);
     wakeup.close();
@@ -39,7 +39,7 @@ describe('Wakeup', () => {
   });
 
   it('returns on timeout and on abort', async () => {
-    const wakeup = new Wakeup(new EventEmitter(), 'e');
+    const wakeup = new Wakeup(new LocalNotifier(), 'transfer:e');
     let timedOut = false;
     void wakeup.wait(20, new AbortController().signal).then(() => (timedOut = true));
     await vi.advanceTimersByTimeAsync(19);

@@ -289,7 +289,7 @@ describe('delivery', () => {
     parts[3] = `${parts[3]!.slice(0, -2)}AA`;
     await expect(receiveTransfer(s.taikang, { ...transfer, payload: parts.join('.') }, out)).rejects.toThrow();
     expect(existsSync(out) ? readdirSync(out) : []).toHaveLength(0);
-    const row = gw.running.gateway.transfers.get(transfer.transferId)!;
+    const row = (await gw.running.gateway.transfers.get(transfer.transferId))!;
     expect(row.acknowledged_at).toBeNull();
   });
 });

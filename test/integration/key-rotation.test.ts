@@ -49,7 +49,7 @@ it('rotates an insurer’s encryption key without losing a transfer, and audits 
   expect(event).toBeDefined();
 
   const after = await submit();
-  const payloads = [before, after].map((id) => gw.running.gateway.transfers.payload(id)!);
+  const payloads = await Promise.all([before, after].map(async (id) => (await gw.running.gateway.transfers.payload(id))!));
   expect(readPayloadHeader(payloads[0]!).kid).toBe(oldKid);
   expect(readPayloadHeader(payloads[1]!).kid).toBe(rotated.kid);
 

@@ -1,6 +1,7 @@
 /**
  * Integration-test harness: a real dev exchange (CA, certificates, JOSE keys) in a temporary folder, a
- * real gateway on a loopback port with mutual TLS and a real SQLite file, and real party sessions.
+ * real gateway on a loopback port with mutual TLS and a real database (SQLite, or PostgreSQL with
+ * HDX_TEST_STORE=postgres: test/support/stores.ts), and real party sessions.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { openInsurerSession, type InsurerSession } from '../../insurer-adapter/s
 import { openComplianceSession, type ComplianceSession } from '../../compliance/session.js';
 import { issueCertificate, type CertificateAuthority, type IssueCertificateOptions, type IssuedCertificate } from '../../keys/pki.js';
 import { connectGateway, type GatewayClients } from '../../proto/connect.js';
+import { testStoreFactory } from './stores.js';
 
 export interface TestExchange {
   root: string;
@@ -58,6 +60,8 @@ export async function startTestGateway(ex: TestExchange, options: Partial<Gatewa
     // One seal worker, as production runs them (errors must keep their class across threads).
     sealWorkers: 1,
     logger: pino({ level: 'debug' }, sink),
+    // The engine chosen by HDX_TEST_STORE (test/support/stores.ts).
+    store: testStoreFactory(),
     ...options,
   });
   return { running, address: `localhost:${running.port}`, logs, stop: () => running.stop() };

@@ -29,20 +29,20 @@ export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: 
         signal,
       ),
     ),
-    getCheckpoint: unary(rt, 'GetCheckpoint', (ctx) => {
-      const cp = audit.checkpoint(ctx);
+    getCheckpoint: unary(rt, 'GetCheckpoint', async (ctx) => {
+      const cp = await audit.checkpoint(ctx);
       return { checkpoint: cp.note, treeSize: cp.treeSize };
     }),
-    getInclusionProof: unary(rt, 'GetInclusionProof', (ctx, req) => {
-      const { row, proof } = audit.inclusionProof(ctx, req.seq, req.treeSize);
+    getInclusionProof: unary(rt, 'GetInclusionProof', async (ctx, req) => {
+      const { row, proof } = await audit.inclusionProof(ctx, req.seq, req.treeSize);
       return { seq: req.seq, treeSize: req.treeSize, proof, event: eventOut(row) };
     }),
-    getConsistencyProof: unary(rt, 'GetConsistencyProof', (ctx, req) => ({
+    getConsistencyProof: unary(rt, 'GetConsistencyProof', async (ctx, req) => ({
       size1: req.size1,
       size2: req.size2,
-      proof: audit.consistencyProof(ctx, req.size1, req.size2),
+      proof: await audit.consistencyProof(ctx, req.size1, req.size2),
     })),
-    listEvents: unary(rt, 'ListEvents', (ctx, req) => ({ events: audit.range(ctx, req.startSeq, req.limit).map(eventOut) })),
+    listEvents: unary(rt, 'ListEvents', async (ctx, req) => ({ events: (await audit.range(ctx, req.startSeq, req.limit)).map(eventOut) })),
     getEvidence: unary(rt, 'GetEvidence', async (ctx, req) => {
       if (!req.transferId) throw new InvalidInput('transfer_id is required');
       return { evidenceJson: await evidence(ctx, req.transferId) };

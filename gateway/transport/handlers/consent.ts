@@ -25,9 +25,9 @@ export function consentHandlers(gw: Gateway, rt: Runtime): ConsentServiceServer 
         withheldTransfers: result.withheldTransfers,
       };
     }),
-    getConsent: unary(rt, 'GetConsent', (ctx, req) => ({ consent: consentOut(getConsent(gw, ctx, req.consentId)) })),
-    listConsents: unary(rt, 'ListConsents', (ctx, req) => {
-      const page = listConsents(gw, ctx, {
+    getConsent: unary(rt, 'GetConsent', async (ctx, req) => ({ consent: consentOut(await getConsent(gw, ctx, req.consentId)) })),
+    listConsents: unary(rt, 'ListConsents', async (ctx, req) => {
+      const page = await listConsents(gw, ctx, {
         ...(req.patientNationalId ? { patientNationalId: req.patientNationalId } : {}),
         ...(req.insurerId ? { insurerId: req.insurerId } : {}),
         includeInactive: req.includeInactive,

@@ -43,8 +43,8 @@ export function recordHandlers(gw: Gateway, rt: Runtime): RecordServiceServer {
         return send({ sequence: outcome.sequence, refused: itemStatusOf(rt, 'SubmitRecords', ctx, outcome.error) });
       });
     }),
-    getSubmission: unary(rt, 'GetSubmission', (ctx, req) => {
-      const s = getSubmission(gw, ctx, req.submissionId);
+    getSubmission: unary(rt, 'GetSubmission', async (ctx, req) => {
+      const s = await getSubmission(gw, ctx, req.submissionId);
       return {
         submissionId: s.submissionId,
         acceptedAt: s.acceptedAt,
