@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { parseWith } from '../cli/runtime/settings.js';
 import { chinaTime, existingPath, wholeNumber } from '../cli/runtime/values.js';
 import { unaryCall } from '../proto/connect.js';
-import type { QueryEventsResponse } from '../proto/gen/hdx/v1/audit.js';
 import { registerConsoleCommand } from './console/command.js';
 import { checkEvidence, checkEvidenceFile, fetchEvidence, type EvidenceReport } from './evidence.js';
 import { exportLog, isExportFormat } from './export.js';
@@ -13,6 +12,7 @@ import { checkInclusionProofFile, proveEvent } from './proofs.js';
 import { fetchServiceLevels, formatServiceLevels } from './service-levels.js';
 import { loadPartyIdentity } from '../keys/exchange/load.js';
 import { logOriginOf, logVerifierKey, openComplianceSession } from './session.js';
+import { disagreement, queryVerified } from './query.js';
 import { verifyLog } from './verify.js';
 
 const identityOption = ['--identity <dir>', 'this regulator’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
@@ -24,9 +24,11 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command('query')
-    .description('list audit events matching the filters')
+    .description('list audit events matching the filters, from the log verified here (the gateway’s search is only compared)')
     .requiredOption(...identityOption)
     .option(...gatewayOption)
+    .option(...logKeyOption)
+    .option('--state <file>', 'where the last verified checkpoint is kept (default: <identity>/audit-state.json)')
     .option('--since <time>', '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
     .option('--until <time>', '2026-09-01 or 2026-09-01T08:30, China time unless it ends in Z or ±hh:mm', parseWith(chinaTime))
     .option('--party <id>', 'events a party acted in or received')
@@ -37,33 +39,44 @@ export function registerAuditCommands(program: Command): void {
     .option('--limit <n>', 'at most this many events (0: all)', parseWith(wholeNumber('events', 0)), 0)
     .option('--json', 'JSON Lines')
     .action(async (opts: Record<string, string | number | boolean | Date | undefined>) => {
-      const session = openComplianceSession(String(opts.identity), { ...(opts.gateway ? { address: String(opts.gateway) } : {}) });
+      const session = openComplianceSession(String(opts.identity), {
+        ...(opts.gateway ? { address: String(opts.gateway) } : {}),
+        ...(opts.logKey ? { verifierKey: String(opts.logKey) } : {}),
+      });
       try {
         const { readFileSync } = await import('node:fs');
-        const stream = session.clients.audit.queryEvents({
-          since: opts.since instanceof Date ? opts.since : undefined,
-          until: opts.until instanceof Date ? opts.until : undefined,
-          partyId: String(opts.party ?? ''),
-          action: String(opts.action ?? ''),
-          consentId: String(opts.consent ?? ''),
-          transferId: String(opts.transfer ?? ''),
-          patientNationalId: opts.patientIdFile ? readFileSync(String(opts.patientIdFile), 'utf8').trim() : '',
-          afterSeq: 0,
-          untilSeq: 0,
-          limit: Number(opts.limit),
-        });
-        let count = 0;
-        for await (const message of stream as AsyncIterable<QueryEventsResponse>) {
-          if (!message.event) continue;
-          count += 1;
-          const event = JSON.parse(message.event.eventJson) as Record<string, unknown>;
+        const report = await queryVerified(
+          session,
+          {
+            ...(opts.since instanceof Date ? { since: opts.since } : {}),
+            ...(opts.until instanceof Date ? { until: opts.until } : {}),
+            ...(opts.party ? { partyId: String(opts.party) } : {}),
+            ...(opts.action ? { action: String(opts.action) } : {}),
+            ...(opts.consent ? { consentId: String(opts.consent) } : {}),
+            ...(opts.transfer ? { transferId: String(opts.transfer) } : {}),
+            ...(opts.patientIdFile ? { patientNationalId: readFileSync(String(opts.patientIdFile), 'utf8').trim() } : {}),
+            limit: Number(opts.limit),
+          },
+          { statePath: String(opts.state ?? join(String(opts.identity), 'audit-state.json')) },
+        );
+        if (!report.verify.ok) {
+          process.stderr.write(`✗ ${report.verify.failure}\n✗ the log does not verify: no answer is given\n`);
+          process.exitCode = 1;
+          return;
+        }
+        for (const { event: e, json } of report.events) {
           process.stdout.write(
             opts.json
-              ? `${message.event.eventJson}\n`
-              : `${String(event.seq).padStart(6)}  ${event.at}  ${String(event.action).padEnd(20)} ${String(event.outcome).padEnd(7)} ${event.actor}${event.transfer ? `  ${event.transfer}` : ''}${event.consent ? `  ${event.consent}` : ''}\n`,
+              ? `${json}\n`
+              : `${String(e.seq).padStart(6)}  ${e.at}  ${e.action.padEnd(20)} ${e.outcome.padEnd(7)} ${e.actor}${e.transfer ? `  ${e.transfer}` : ''}${e.consent ? `  ${e.consent}` : ''}\n`,
           );
         }
-        if (!opts.json) process.stdout.write(`${count} event(s)\n`);
+        if (!opts.json) process.stdout.write(`${report.events.length} event(s) of the log verified up to ${report.coveredSize}\n`);
+        const disagrees = disagreement(report);
+        if (disagrees) {
+          process.stderr.write(`✗ ${disagrees}\n`);
+          process.exitCode = 1;
+        }
       } finally {
         session.close();
       }

@@ -41,8 +41,18 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
   }
 
   return {
-    /** Streams matching events to `send`, page by page; audits the query first. */
-    async query(ctx: CallContext, request: QueryRequest, send: (row: AuditRow) => Promise<void>, signal: AbortSignal) {
+    /**
+     * Streams matching events to `send`, page by page; audits the query first. A patient query first
+     * hands `sendPatientRef` the keyed hash it searches with, so the officer's tool can filter the
+     * events it verified itself rather than trust this search (its indexes are not covered by the log).
+     */
+    async query(
+      ctx: CallContext,
+      request: QueryRequest,
+      send: (row: AuditRow) => Promise<void>,
+      signal: AbortSignal,
+      sendPatientRef: (ref: string) => Promise<void> = async () => {},
+    ) {
       requireRole(ctx, 'regulator');
       const since = timeOf(request.since, 'since');
       const until = timeOf(request.until, 'until');
@@ -69,6 +79,7 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
           details: { filters: Object.keys(request).filter((k) => request[k as keyof QueryRequest] !== undefined).sort() },
         }),
       );
+      if (filter.patientRef) await sendPatientRef(filter.patientRef);
       let remaining = request.limit || Number.POSITIVE_INFINITY;
       while (remaining > 0 && !signal.aborted) {
         const rows = await queries.page(filter, Math.min(PAGE, remaining));

@@ -7,10 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Command } from 'commander';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerAuditCommands } from '../../compliance/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkEvidence, fetchEvidence, type EvidenceTrust } from '../../compliance/evidence.js';
 import type { EvidenceFile } from '../../compliance/evidence-file.js';
 import { exportLog } from '../../compliance/export.js';
@@ -25,7 +23,7 @@ import { unaryCall } from '../../proto/connect.js';
 import type { QueryEventsResponse } from '../../proto/gen/hdx/v1/audit.js';
 import { QueryEventsRequest } from '../../proto/gen/hdx/v1/audit.js';
 import { createTestExchange, openSessions, startTestGateway, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
-import { allEvents, parse, populate, type Traffic } from './support.js';
+import { allEvents, parse, populate, runAuditCli, type Traffic } from './support.js';
 
 let ex: TestExchange;
 let gw: TestGateway;
@@ -348,24 +346,7 @@ describe('export', () => {
 });
 
 describe('the CLI', () => {
-  async function hdx(...args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
-    let out = '';
-    let err = '';
-    const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-    const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-    const program = new Command('hdx').exitOverride();
-    registerAuditCommands(program);
-    process.exitCode = 0;
-    try {
-      await program.parseAsync(args, { from: 'user' });
-    } finally {
-      o.mockRestore();
-      e.mockRestore();
-    }
-    const exitCode = Number(process.exitCode ?? 0);
-    process.exitCode = 0;
-    return { out, err, exitCode };
-  }
+  const hdx = runAuditCli;
   const identity = () => ex.partyDir('szdex');
 
   it('audit evidence --out, then check-evidence with the officer’s log key and registry; a tampered file exits 1 naming the step', async () => {

@@ -3,6 +3,9 @@
  * signed submissions, pulls with signed receipts), and read every event the regulator can see.
  */
 import { join } from 'node:path';
+import { Command } from 'commander';
+import { vi } from 'vitest';
+import { registerAuditCommands } from '../../compliance/cli.js';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
@@ -52,3 +55,23 @@ export async function allEvents(regulator: ComplianceSession): Promise<AuditEven
 }
 
 export const parse = (e: AuditEvent) => JSON.parse(e.eventJson) as Record<string, unknown> & { seq: number; action: string };
+
+/** Runs `hdx audit …` in this process (as bin/hdx.js would), capturing its output and exit code. */
+export async function runAuditCli(...args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
+  const program = new Command('hdx').exitOverride();
+  registerAuditCommands(program);
+  process.exitCode = 0;
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, exitCode };
+}

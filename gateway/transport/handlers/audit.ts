@@ -25,8 +25,9 @@ export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: 
           ...(req.untilSeq ? { untilSeq: req.untilSeq } : {}),
           ...(req.limit ? { limit: req.limit } : {}),
         },
-        (row) => send({ event: eventOut(row) }),
+        (row) => send({ event: eventOut(row), patientRef: '' }),
         signal,
+        (ref) => send({ event: undefined, patientRef: ref }),
       ),
     ),
     getCheckpoint: unary(rt, 'GetCheckpoint', async (ctx) => {

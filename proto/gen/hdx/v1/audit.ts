@@ -56,7 +56,14 @@ export interface QueryEventsRequest {
 }
 
 export interface QueryEventsResponse {
-  event: AuditEvent | undefined;
+  event:
+    | AuditEvent
+    | undefined;
+  /**
+   * For a patient query, the first message carries no event but the keyed hash the gateway searched
+   * with (the value events hold in "patient"): the caller filters the events it verified itself.
+   */
+  patientRef: string;
 }
 
 export interface GetCheckpointRequest {
@@ -470,13 +477,16 @@ export const QueryEventsRequest: MessageFns<QueryEventsRequest> = {
 };
 
 function createBaseQueryEventsResponse(): QueryEventsResponse {
-  return { event: undefined };
+  return { event: undefined, patientRef: "" };
 }
 
 export const QueryEventsResponse: MessageFns<QueryEventsResponse> = {
   encode(message: QueryEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.event !== undefined) {
       AuditEvent.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    if (message.patientRef !== "") {
+      writer.uint32(18).string(message.patientRef);
     }
     return writer;
   },
@@ -502,6 +512,14 @@ export const QueryEventsResponse: MessageFns<QueryEventsResponse> = {
             message.event = AuditEvent.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patientRef = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -515,13 +533,23 @@ export const QueryEventsResponse: MessageFns<QueryEventsResponse> = {
   },
 
   fromJSON(object: any): QueryEventsResponse {
-    return { event: isSet(object.event) ? AuditEvent.fromJSON(object.event) : undefined };
+    return {
+      event: isSet(object.event) ? AuditEvent.fromJSON(object.event) : undefined,
+      patientRef: isSet(object.patientRef)
+        ? globalThis.String(object.patientRef)
+        : isSet(object.patient_ref)
+        ? globalThis.String(object.patient_ref)
+        : "",
+    };
   },
 
   toJSON(message: QueryEventsResponse): unknown {
     const obj: any = {};
     if (message.event !== undefined) {
       obj.event = AuditEvent.toJSON(message.event);
+    }
+    if (message.patientRef !== "") {
+      obj.patientRef = message.patientRef;
     }
     return obj;
   },
@@ -534,6 +562,7 @@ export const QueryEventsResponse: MessageFns<QueryEventsResponse> = {
     message.event = (object.event !== undefined && object.event !== null)
       ? AuditEvent.fromPartial(object.event)
       : undefined;
+    message.patientRef = object.patientRef ?? "";
     return message;
   },
 };
