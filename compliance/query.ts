@@ -115,9 +115,10 @@ export async function queryVerified(session: ComplianceSession, filter: EventFil
   if (verify.ok && schemaError) Object.assign(verify, { ok: false, failure: schemaError });
   if (verify.ok && verify.treeSize < covered) Object.assign(verify, { ok: false, failure: `checkpoint: the log shrank from ${covered} to ${verify.treeSize} during the query` });
   if (!verify.ok) return { verify, events: [], coveredSize: covered, gateway: { answered: served.size, leftOut: [], unexpected: [] } };
-  // 4. Compare. With a limit the gateway's answer stops at its last event; beyond that nothing is missing.
+  // 4. Compare. With a limit each answer stops at its last event, and neither can be judged beyond the other's.
   const servedSeqs = [...served.keys()].sort((a, b) => a - b);
-  const bound = servedSeqs.length >= limit ? servedSeqs[servedSeqs.length - 1]! : Number.POSITIVE_INFINITY;
+  const servedBound = servedSeqs.length >= limit ? servedSeqs.at(-1)! : Number.POSITIVE_INFINITY;
+  const ourBound = events.length >= limit ? events.at(-1)!.event.seq : Number.POSITIVE_INFINITY;
   const ours = new Map(events.map((m) => [m.event.seq, m.json]));
   return {
     verify,
@@ -125,8 +126,8 @@ export async function queryVerified(session: ComplianceSession, filter: EventFil
     coveredSize: covered,
     gateway: {
       answered: served.size,
-      leftOut: events.filter((m) => m.event.seq <= bound && !served.has(m.event.seq)).map((m) => m.event.seq),
-      unexpected: servedSeqs.filter((seq) => ours.get(seq) !== served.get(seq) && !(seq > (events.at(-1)?.event.seq ?? -1) && events.length >= limit)),
+      leftOut: events.filter((m) => m.event.seq <= servedBound && !served.has(m.event.seq)).map((m) => m.event.seq),
+      unexpected: servedSeqs.filter((seq) => seq <= ourBound && ours.get(seq) !== served.get(seq)),
     },
   };
 }
