@@ -1,9 +1,9 @@
 /** The test cluster itself: a database per file, reachable over the socket, gone after drop. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { testDatabase, type TestDatabase } from '../support/postgres.js';
+import { postgresAvailable, testDatabase, type TestDatabase } from '../support/postgres.js';
 
-describe('test PostgreSQL', () => {
+describe.runIf(postgresAvailable())('test PostgreSQL', () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await testDatabase();

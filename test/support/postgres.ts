@@ -1,13 +1,16 @@
 /**
  * A real PostgreSQL for the tests: `initdb` a throwaway cluster in a temporary folder, serve it on a Unix
  * socket in that folder only (no TCP), hand each test file its own database, and stop and delete it all
- * afterwards. Used as a vitest globalSetup (one cluster per run, started only for the PostgreSQL pass:
- * HDX_TEST_STORE=postgres, or HDX_TEST_POSTGRES=1 for a file that tests the engine directly) and, in test
- * files, through `testDatabase()`.
+ * afterwards. Used as a vitest globalSetup (one cluster per run) and, in test files, through `testDatabase()`.
+ *
+ * The cluster starts for every run that may hold a PostgreSQL test: the whole suite, HDX_TEST_STORE=postgres,
+ * HDX_TEST_POSTGRES=1, or file filters naming test/storage or test/postgres (`vitest run test/audit` is
+ * spared the seconds of initdb). When PostgreSQL is not installed or cannot start, the run fails, naming
+ * why — it never passes without having tested the engine — unless HDX_ALLOW_NO_POSTGRES=1: then it says
+ * loudly that the engine goes untested, and the engine's tests skip.
  *
  * initdb and postgres refuse to run as root: as root (CI, this machine) they run as the `postgres` user,
- * who is given the temporary folder. When PostgreSQL cannot be started the run fails, naming why — it never
- * passes without having tested the engine.
+ * who is given the temporary folder.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -32,8 +35,17 @@ declare module 'vitest' {
   }
 }
 
-export function wanted(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.HDX_TEST_STORE === 'postgres' || env.HDX_TEST_POSTGRES === '1';
+/** Whether this run may need the cluster (see the header); `filters` are vitest's file filters. */
+export function wanted(env: NodeJS.ProcessEnv = process.env, filters: readonly string[] = []): boolean {
+  if (env.HDX_TEST_STORE === 'postgres' || env.HDX_TEST_POSTGRES === '1') return true;
+  if (filters.length === 0) return true;
+  const engineFiles = ['test/storage/contract.test.ts', 'test/postgres/cluster.test.ts'];
+  return filters.some((f) => /storage|postgres/.test(f) || engineFiles.some((file) => file.includes(f)));
+}
+
+/** PostgreSQL's absence is tolerated (and said so) only when asked for. */
+export function absenceAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.HDX_ALLOW_NO_POSTGRES === '1';
 }
 
 // ---- vitest globalSetup -------------------------------------------------------------------------------
@@ -41,11 +53,20 @@ export function wanted(env: NodeJS.ProcessEnv = process.env): boolean {
 let running: RunningCluster | null = null;
 
 export async function setup(project: TestProject): Promise<void> {
-  if (!wanted()) {
+  // vitest's file filters (internal field; without it every run counts as the whole suite).
+  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern ?? [];
+  if (!wanted(process.env, filters)) {
     project.provide('hdxPostgres', null);
     return;
   }
-  running = await startCluster();
+  try {
+    running = await startCluster();
+  } catch (error) {
+    if (!absenceAllowed()) throw error;
+    console.error(`\n*** HDX_ALLOW_NO_POSTGRES=1: the PostgreSQL engine is NOT tested in this run. ${(error as Error).message}\n`);
+    project.provide('hdxPostgres', null);
+    return;
+  }
   project.provide('hdxPostgres', running.cluster);
 }
 
@@ -65,11 +86,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * Whether the engine's tests can run here: true with a cluster; false only under HDX_ALLOW_NO_POSTGRES=1
+ * (they skip, after setup said so). A run that never wanted a cluster but reaches a PostgreSQL test fails
+ * in `testDatabase()` rather than skip.
+ */
+export function postgresAvailable(): boolean {
+  return inject('hdxPostgres') !== null || !absenceAllowed();
+}
+
 /** A fresh, empty database in the run's cluster. Throws unless the run started one (see `wanted`). */
 export async function testDatabase(): Promise<TestDatabase> {
   const cluster = inject('hdxPostgres');
   if (!cluster) {
-    throw new Error('no PostgreSQL cluster in this run: set HDX_TEST_STORE=postgres (or HDX_TEST_POSTGRES=1)');
+    throw new Error('no PostgreSQL cluster in this run: name the test file in the filters, or set HDX_TEST_POSTGRES=1');
   }
   const database = `hdx_test_${randomBytes(6).toString('hex')}`;
   await admin(cluster, `CREATE DATABASE ${database} TEMPLATE template0 ENCODING 'UTF8'`);
@@ -136,8 +166,13 @@ export async function startCluster(): Promise<RunningCluster> {
   }
 }
 
-/** The folder with initdb and postgres: on PATH, else Debian's /usr/lib/postgresql/<newest>/bin. */
+/** The folder with initdb and postgres: HDX_POSTGRES_BIN, on PATH, else Debian's /usr/lib/postgresql/<newest>/bin. */
 export function postgresBinaries(): string {
+  const named = process.env.HDX_POSTGRES_BIN;
+  if (named !== undefined) {
+    if (existsSync(join(named, 'initdb')) && existsSync(join(named, 'postgres'))) return named;
+    throw new Error(`HDX_POSTGRES_BIN=${named} holds no initdb and postgres`);
+  }
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
   }
