@@ -27,6 +27,7 @@ import { purgeExpiredPayloads } from './delivery/service.js';
 import { purgeExpiredDecisions } from './settlement/retention.js';
 import { createLogger } from './logger.js';
 import { RegistryParties, type RegistryChange } from './parties.js';
+import { syncRegistry } from './registry-sync.js';
 import { createSealer } from './seal/sealer.js';
 import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
@@ -71,7 +72,7 @@ export interface RunningGateway {
   logVerifierKey: string;
   /** The metrics port when `metricsListen` was given. */
   metricsPort?: number;
-  /** What SIGHUP does: reload the registry file and audit the change. */
+  /** What SIGHUP does: reload the registry file, audit the change and tell the other replicas. */
   reloadRegistry(): Promise<RegistryChange>;
   stop(): Promise<void>;
 }
@@ -170,23 +171,9 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     );
   }, 60_000);
   purgeTimer.unref();
-  /** Reloads the registry and audits what changed (key rotations, parties added or removed). */
-  const reloadRegistry = async () => {
-    const change = parties.reload();
-    const changed = Object.values(change).some((list) => list.length > 0);
-    if (changed) {
-      await gw.commit((tx) =>
-        gw.audit.append(tx, {
-          action: change.keysAdded.length + change.keysRemoved.length > 0 ? 'key.rotate' : 'registry.reload',
-          actor: 'gateway',
-          outcome: 'ok',
-          details: { ...change },
-        }),
-      );
-    }
-    logger.info({ changed }, 'registry reloaded');
-    return change;
-  };
+  // Reloads here, audits the change and tells the other replicas; follows theirs (registry-sync.ts).
+  const registry = syncRegistry(gw, parties, logger);
+  const reloadRegistry = () => registry.reload();
   const onHangup = () => {
     reloadRegistry().catch((error: unknown) =>
       logger.error({ error: (error as Error)?.name }, 'registry reload refused; keeping the previous registry'),
@@ -198,6 +185,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
   } catch (error) {
     // The metrics port could not be bound: stop everything started so far, then say so.
     process.off('SIGHUP', onHangup);
+    registry.stop();
     server.forceShutdown();
     await observability.stop();
     await Promise.all([sealer.close(), walCheckpointer.stop()]);
@@ -218,6 +206,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     reloadRegistry,
     async stop() {
       process.off('SIGHUP', onHangup);
+      registry.stop();
       clearInterval(purgeTimer);
       checkpointer.stop();
       await observability.stop();
