@@ -21,6 +21,11 @@ export class LocalNotifier implements Notifier {
     return () => this.events.off(channel, listener);
   }
 
+  /** The channels with subscribers (the PostgreSQL notifier wakes them after a reconnect). */
+  channels(): Channel[] {
+    return this.events.eventNames().filter((name): name is Channel => typeof name === 'string');
+  }
+
   /** Subscribers of a channel (tests check that streams unsubscribe). */
   listenerCount(channel: Channel): number {
     return this.events.listenerCount(channel);
