@@ -11,6 +11,7 @@ import { AuditLog } from '../../gateway/audit/log.js';
 import { IdempotencyKeyTaken } from '../../gateway/errors.js';
 import type { Store, StoreTx } from '../../gateway/storage/store.js';
 import { leafHash } from '../../keys/transparency/index.js';
+import { absenceAllowed } from '../support/postgres.js';
 import { testEngines, testStoreFactory } from '../support/stores.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00.000Z');
@@ -73,6 +74,10 @@ async function queue(tx: StoreTx, count: number): Promise<string[]> {
   }
   return ids;
 }
+
+it('runs on both engines (PostgreSQL is left out only by HDX_ALLOW_NO_POSTGRES=1, which the run announces)', () => {
+  expect(testEngines()).toEqual(absenceAllowed() ? expect.arrayContaining(['sqlite']) : ['sqlite', 'postgres']);
+});
 
 for (const engine of testEngines()) {
   describe(`storage contract: ${engine}`, () => {

@@ -16,7 +16,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
@@ -106,10 +106,32 @@ export async function testDatabase(): Promise<TestDatabase> {
   const config = { host: cluster.host, port: cluster.port, user: cluster.user, database };
   return {
     config,
-    url: `postgresql://${encodeURIComponent(cluster.user)}@/${database}?host=${encodeURIComponent(cluster.host)}&port=${cluster.port}`,
+    url: urlOf(cluster, database),
     drop: () => admin(cluster, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`),
   };
 }
+
+/**
+ * The database of the store opened on `dataDir` (created on first use): one per data folder, so a gateway
+ * restarted on its folder finds its state again, and two gateways of one test file never share one.
+ * Dropped with the cluster at the end of the run.
+ */
+export async function storeDatabaseUrl(dataDir: string): Promise<string> {
+  const cluster = inject('hdxPostgres');
+  if (!cluster) throw new Error('HDX_TEST_STORE=postgres, but this run has no PostgreSQL cluster (see test/support/postgres.ts)');
+  const database = `hdx_store_${createHash('sha256').update(dataDir).digest('hex').slice(0, 24)}`;
+  try {
+    await admin(cluster, `CREATE DATABASE ${database} TEMPLATE template0 ENCODING 'UTF8'`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+  }
+  return urlOf(cluster, database);
+}
+
+const DUPLICATE_DATABASE = '42P04';
+
+const urlOf = (cluster: PostgresCluster, database: string) =>
+  `postgresql://${encodeURIComponent(cluster.user)}@/${database}?host=${encodeURIComponent(cluster.host)}&port=${cluster.port}`;
 
 async function admin(cluster: PostgresCluster, sql: string): Promise<void> {
   const client = new pg.Client({ host: cluster.host, port: cluster.port, user: cluster.user, database: 'postgres' });
