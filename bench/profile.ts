@@ -44,6 +44,11 @@ function summarise(file: string, top: number): void {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const isOurs = (url: string) => url !== '' && !url.includes('node_modules') && !url.startsWith('node:');
+  /** Each sample charged to the innermost frame of our own code on its stack (library time included). */
+  const ours = new Map<string, number>();
   const fn = new Map<string, number>();
   const areas = new Map<string, number>();
   let total = 0;
@@ -57,12 +62,18 @@ function summarise(file: string, top: number): void {
     total += us;
     const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|wt\/[^/]+|main)\//, '')}:${lineNumber + 1}`;
     fn.set(key, (fn.get(key) ?? 0) + us);
+    let at: number | undefined = id;
+    while (at !== undefined && !isOurs(byId.get(at)!.callFrame.url)) at = parent.get(at);
+    const o = at === undefined ? '(no frame of ours)' : `${byId.get(at)!.callFrame.functionName || '(anonymous)'} ${byId.get(at)!.callFrame.url.replace(/^.*\//, '')}`;
+    ours.set(o, (ours.get(o) ?? 0) + us);
     const a = area(url, functionName);
     areas.set(a, (areas.get(a) ?? 0) + us);
   }
   const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
   process.stdout.write(`\n${file}: ${(total / 1000).toFixed(0)} ms busy, ${(idle / 1000).toFixed(0)} ms idle\n  by area:\n`);
   for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`  ${pct(us)}  ${a}\n`);
+  process.stdout.write('  by our innermost function (library time included):\n');
+  for (const [k, us] of [...ours].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`  ${pct(us)}  ${k}\n`);
   process.stdout.write('  by function (self):\n');
   for (const [k, us] of [...fn].sort((x, y) => y[1] - x[1]).slice(0, top)) process.stdout.write(`  ${pct(us)}  ${k}\n`);
 }

@@ -41,10 +41,53 @@ export interface JournalState {
   sent: Set<string>;
 }
 
-async function append(inbox: string, line: string, sync: boolean): Promise<void> {
-  const handle = await open(join(inbox, FILE), 'a', 0o600);
+interface Batch {
+  text: string;
+  sync: boolean;
+  waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }>;
+}
+/** Lines waiting per journal file while an earlier write to it runs. */
+const waiting = new Map<string, Batch>();
+const writing = new Set<string>();
+
+/**
+ * Appends `line`, resolving once it is written (and fdatasynced if `sync`). Lines appended while a write
+ * is under way go together in the next one (group commit: one open, write and fdatasync for the lot, not
+ * two opens and a sync per decision), in the order they were appended.
+ */
+function append(inbox: string, line: string, sync: boolean): Promise<void> {
+  const path = join(inbox, FILE);
+  return new Promise((resolve, reject) => {
+    let batch = waiting.get(path);
+    if (!batch) waiting.set(path, (batch = { text: '', sync: false, waiters: [] }));
+    batch.text += line;
+    batch.sync ||= sync;
+    batch.waiters.push({ resolve, reject });
+    if (!writing.has(path)) void drain(path);
+  });
+}
+
+async function drain(path: string): Promise<void> {
+  writing.add(path);
   try {
-    await handle.appendFile(line);
+    for (let batch = waiting.get(path); batch; batch = waiting.get(path)) {
+      waiting.delete(path);
+      try {
+        await appendText(path, batch.text, batch.sync);
+        for (const w of batch.waiters) w.resolve();
+      } catch (error) {
+        for (const w of batch.waiters) w.reject(error);
+      }
+    }
+  } finally {
+    writing.delete(path);
+  }
+}
+
+async function appendText(path: string, text: string, sync: boolean): Promise<void> {
+  const handle = await open(path, 'a', 0o600);
+  try {
+    await handle.appendFile(text);
     if (sync) await handle.datasync();
   } finally {
     await handle.close();

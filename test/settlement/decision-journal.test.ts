@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,6 +26,14 @@ describe("the insurer's decision journal", () => {
     const state = readJournal(dir);
     expect([...state.sent]).toEqual(['trf_a']);
     expect(state.signed.get('trf_b')).toMatchObject({ decisionId: 'dec-b', jws: token('dec-b') });
+  });
+
+  it('keeps every line of appends made at once, in the order they were made (one write for the lot)', async () => {
+    const dir = inbox();
+    const ids = Array.from({ length: 50 }, (_, i) => `trf_${String(i).padStart(2, '0')}`);
+    await Promise.all(ids.map((id) => journalSigned(dir, { transferId: id, decisionId: `dec-${id}`, outcome: 'approved', jws: token(`dec-${id}`) })));
+    const lines = readFileSync(join(dir, 'decisions.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { signed: { transferId: string } }).signed.transferId)).toEqual(ids);
   });
 
   it('ignores a line torn by a crash', async () => {
