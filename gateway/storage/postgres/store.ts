@@ -9,9 +9,11 @@
  * each batch that appended events integrates them before its COMMIT (it holds the log head, so every
  * earlier event has committed): its tree is then as current as SQLite's. A follower's events wait for the
  * leader's next batch or `log.integrate()`.
+ *
+ * Wake-ups (notifier.ts) are published after COMMIT, as SQLite's are: delivered here at once and to the
+ * other replicas by NOTIFY; a process that dies between COMMIT and NOTIFY costs the others a poll interval.
  */
 import pg from 'pg';
-import { LocalNotifier } from '../local-notifier.js';
 import type { Channel, Store, StoreOptions, StoreReads, StoreTx } from '../store.js';
 import { appendEvent, auditReads, putCheckpoint } from './audit.js';
 import { Committer } from './committer.js';
@@ -21,6 +23,7 @@ import { decisionStatements } from './decisions.js';
 import { idempotencyStatements } from './idempotency.js';
 import { leaderLease } from './lease.js';
 import { migrate } from './migrate.js';
+import { PostgresNotifier } from './notifier.js';
 import { submissionStatements, transferStatements } from './transfers.js';
 import { integrateInto } from './tree.js';
 
@@ -48,7 +51,12 @@ export async function openPostgresStore(options: StoreOptions): Promise<Postgres
 
   const lease = leaderLease(connectionString);
   await lease.lead();
-  const notifier = new LocalNotifier();
+  // Wake-ups after COMMIT: here at once, other replicas through NOTIFY (best effort: they also poll).
+  const notifier = await PostgresNotifier.open(clientConfig(connectionString)).catch(async (error: unknown) => {
+    await lease.close();
+    await pool.end();
+    throw error;
+  });
   let appended = false;
   const committer = new Committer(pool, {
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
@@ -128,6 +136,7 @@ export async function openPostgresStore(options: StoreOptions): Promise<Postgres
       closing ??= (async () => {
         await committer.idle();
         await lease.close();
+        await notifier.close();
         await pool.end();
       })();
       return closing;
