@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkBlock, isAlignedPerfect, subtreeRoot, type BlockInput, type BlockResult } from './chain-block.js';
 import { ChainBreak, breakMessage } from './event-chain.js';
-import { RootAccumulator } from './root-accumulator.js';
+import { RootAccumulator, type NodeListener } from './root-accumulator.js';
 
 export const BLOCK = 4_096;
 
@@ -21,7 +21,8 @@ export interface ServedEvent {
 }
 
 export class ParallelEventChain {
-  private readonly acc = new RootAccumulator();
+  private readonly acc: RootAccumulator;
+  private readonly onNode: NodeListener | undefined;
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: unknown) => void }>();
   private readonly inFlight: Array<Promise<BlockResult>> = [];
@@ -33,9 +34,15 @@ export class ParallelEventChain {
   private closed = false;
   private readonly block: number;
 
-  /** `workers: 0` checks every block inline, on this thread; `block` (a power of two) is for tests. */
-  constructor(options: { workers?: number; block?: number } = {}) {
+  /**
+   * `workers: 0` checks every block inline, on this thread; `block` (a power of two) is for tests.
+   * `onNode` hears every Merkle subtree of the checked events, in the tree store's order (the root is
+   * then built leaf by leaf here: the same hashes, each reported).
+   */
+  constructor(options: { workers?: number; block?: number; onNode?: NodeListener } = {}) {
     this.block = options.block ?? BLOCK;
+    this.onNode = options.onNode;
+    this.acc = new RootAccumulator(options.onNode);
     if (!Number.isInteger(Math.log2(this.block))) throw new TypeError('block must be a power of two');
     // One core stays with this thread, which fetches or reads the pages and folds the results.
     const count = options.workers ?? Math.max(1, availableParallelism() - 1);
@@ -108,7 +115,7 @@ export class ParallelEventChain {
   private emptyBlock(start: number): BlockInput {
     // With workers, this thread computes the subtree roots: it balances the parsing and leaf hashing
     // the workers do against the reading and folding done here.
-    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: this.workers.length === 0 };
+    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: this.workers.length === 0 && !this.onNode };
   }
 
   private check(block: BlockInput): Promise<BlockResult> {
@@ -126,7 +133,7 @@ export class ParallelEventChain {
     if (error && error.seq <= start && error.beforeLink) throw new ChainBreak(error.seq, error.message);
     if (result.count > 0 && result.firstPrev !== this.lastLeaf) throw new ChainBreak(start - 1, breakMessage('link', start));
     if (error) throw new ChainBreak(error.seq, error.message);
-    const root = result.subtreeRoot ?? (isAlignedPerfect(start, result.count) ? subtreeRoot(result.leaves, result.count) : undefined);
+    const root = this.onNode ? undefined : result.subtreeRoot ?? (isAlignedPerfect(start, result.count) ? subtreeRoot(result.leaves, result.count) : undefined);
     if (root) this.acc.pushSubtree(Buffer.from(root), result.count);
     else for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
     if (result.count > 0) this.lastLeaf = Buffer.from(result.leaves.subarray((result.count - 1) * 32)).toString('base64');

@@ -1,6 +1,8 @@
 /**
  * Verifying the audit log without trusting the gateway, as a short list of named steps:
  *   fetchCheckpoint → verifyCheckpointSignature → verifyConsistencyWithSaved → verifyEvents → saveState.
+ * A full check of the events also compares the Merkle nodes the gateway stores (and serves proofs from)
+ * with the ones the verified events give (`stored-tree.ts`).
  * The saved state (the last checkpoint this officer verified) lives in the officer's own folder; a log
  * that shrank, forked or was rewritten since then fails, naming the step.
  */
@@ -20,6 +22,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { ChainBreak } from './event-chain.js';
 import { BLOCK, ParallelEventChain } from './parallel-chain.js';
 import { eventPages } from './event-pages.js';
+import { StoredTreeCheck } from './stored-tree.js';
 import type { ComplianceSession } from './session.js';
 
 export interface SavedState {
@@ -170,17 +173,20 @@ async function verifyAllEvents(
 ): Promise<string> {
   // A large log is checked on worker threads while the next page is fetched; a small one inline
   // (starting workers would cost more than it saves).
-  const chain = new ParallelEventChain(cp.size >= PARALLEL_FROM ? {} : { workers: 0 });
+  const tree = new StoredTreeCheck(session);
+  const chain = new ParallelEventChain({ ...(cp.size >= PARALLEL_FROM ? {} : { workers: 0 }), onNode: tree.recomputed });
   let root: Buffer;
   let received = 0;
   try {
     for await (const page of eventPages(session, 0, cp.size)) {
       await chain.push(page);
+      await tree.compare();
       onEvents?.(page);
       received += page.length;
       onProgress?.(received, cp.size);
     }
     root = await chain.finish();
+    await tree.compare(true);
     if (received < cp.size) throw new StepFailure('event chain', `events stop at ${received} of ${cp.size}`, received);
   } catch (error) {
     if (error instanceof ChainBreak) throw new StepFailure('event chain', error.message, error.seq);
@@ -191,7 +197,9 @@ async function verifyAllEvents(
   if (!root.equals(cp.rootHash)) {
     throw new StepFailure('root', 'the events do not hash to the signed root: an event was altered');
   }
-  return `all ${cp.size} events link in one hash chain and hash to the signed root`;
+  // Reported only now: a node is judged against events already proved to hash to the signed root.
+  if (tree.failure !== undefined) throw new StepFailure('tree nodes', tree.failure);
+  return `all ${cp.size} events link in one hash chain and hash to the signed root; the ${tree.compared} Merkle tree nodes the gateway stores for them match`;
 }
 
 async function verifySample(session: ComplianceSession, cp: Checkpoint, count: number): Promise<string> {

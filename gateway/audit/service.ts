@@ -11,6 +11,8 @@ import type { Checkpointer, SignedCheckpoint } from './checkpointer.js';
 import type { AuditFilter, AuditRow } from './query.js';
 
 const PAGE = 500;
+/** Leaves per ListTreeNodes request: about twice as many nodes, some 700 kB. */
+export const MAX_NODE_SPAN = 10_000;
 
 export interface QueryRequest {
   since?: Date;
@@ -118,6 +120,18 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
         throw new InvalidInput('need 1 <= size1 <= size2 <= the log size');
       }
       return gw.audit.tree.consistencyProof(size1, size2);
+    },
+
+    /** The stored subtree hashes completed between two tree sizes (see `TreeReads.nodes`). */
+    async treeNodes(ctx: CallContext, fromSize: number, toSize: number) {
+      requireRole(ctx, 'regulator');
+      assertSeq(fromSize, 'from_size');
+      assertSeq(toSize, 'to_size');
+      if (fromSize > toSize || toSize > (await gw.audit.tree.size())) {
+        throw new InvalidInput('need from_size <= to_size <= the log size');
+      }
+      if (toSize - fromSize > MAX_NODE_SPAN) throw new InvalidInput(`to_size may be at most ${MAX_NODE_SPAN} above from_size`);
+      return gw.audit.tree.nodes(fromSize, toSize);
     },
 
     range(ctx: CallContext, startSeq: number, limit: number): Promise<AuditRow[]> {

@@ -55,6 +55,17 @@ export interface TreeStore {
   inclusionProof(index: number, size: number): Buffer[];
   /** Consistency proof from the tree of `size1` leaves to that of `size2` leaves (1 ≤ size1 ≤ size2). */
   consistencyProof(size1: number, size2: number): Buffer[];
+  /**
+   * The stored subtrees completed as the tree grew from `fromSize` to `toSize` leaves, ordered by the
+   * leaf each ends at, then level (the order `append` writes them). A missing row is left out.
+   */
+  nodes(fromSize: number, toSize: number): StoredNode[];
+}
+
+export interface StoredNode {
+  level: number;
+  index: number;
+  hash: Buffer;
 }
 
 /** The table's contents are inconsistent (a node is missing or malformed): an internal error. */
@@ -67,6 +78,9 @@ export function createTreeStore(db: Database): TreeStore {
   );
   const selectNode: Statement<[number, number], { hash: Buffer }> = db.prepare(
     'SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?',
+  );
+  const selectLevelRange: Statement<[number, number, number], { idx: number; hash: Buffer }> = db.prepare(
+    'SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx',
   );
   const selectLastLeaf: Statement<[], { idx: number }> = db.prepare(
     'SELECT idx FROM merkle_nodes WHERE level = 0 ORDER BY idx DESC LIMIT 1',
@@ -131,6 +145,25 @@ export function createTreeStore(db: Database): TreeStore {
     consistencyProof(size1: number, size2: number): Buffer[] {
       checkSize(size2, 'size2');
       return buildConsistencyProof(source, size1, size2);
+    },
+
+    nodes(fromSize: number, toSize: number): StoredNode[] {
+      checkSize(toSize, 'toSize');
+      if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
+        throw new TypeError('fromSize must be an integer between 0 and toSize');
+      }
+      const found: Array<StoredNode & { end: number }> = [];
+      // Level l's subtree i ends at leaf (i + 1)·2^l: those ending in (fromSize, toSize] are one index range.
+      for (let level = 0, width = 1; width <= toSize; level++, width *= 2) {
+        const first = Math.floor(fromSize / width);
+        const last = Math.floor(toSize / width) - 1;
+        if (last < first) continue;
+        for (const row of selectLevelRange.all(level, first, last)) {
+          found.push({ level, index: row.idx, hash: row.hash, end: (row.idx + 1) * width });
+        }
+      }
+      found.sort((a, b) => a.end - b.end || a.level - b.level);
+      return found.map(({ level, index, hash }) => ({ level, index, hash }));
     },
   };
 }

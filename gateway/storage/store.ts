@@ -275,6 +275,12 @@ export interface TreeReads {
   root(size?: number): Promise<Buffer>;
   inclusionProof(index: number, size: number): Promise<Buffer[]>;
   consistencyProof(size1: number, size2: number): Promise<Buffer[]>;
+  /**
+   * The stored subtree hashes completed as the tree grew from `fromSize` to `toSize` leaves (every
+   * (level, index) with fromSize < (index + 1)·2^level ≤ toSize), ordered by the leaf each ends at, then
+   * level; a missing one is left out. The officer's tool compares them with what it recomputes.
+   */
+  nodes(fromSize: number, toSize: number): Promise<Array<{ level: number; index: number; hash: Buffer }>>;
 }
 
 export interface CheckpointReads {

@@ -3,7 +3,9 @@
  * the same first failure (position and message) wherever it falls — inside a block, on a block
  * boundary, in the last partial block.
  */
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { createTreeStore } from '../../gateway/audit/tree-store.js';
 import { ChainBreak, EventChain } from '../../compliance/event-chain.js';
 import { ParallelEventChain, type ServedEvent } from '../../compliance/parallel-chain.js';
 import { canonicalJson } from '../../keys/canonical.js';
@@ -34,8 +36,11 @@ function serial(events: ServedEvent[]): { root?: Buffer; error?: ChainBreak } {
   }
 }
 
-async function parallel(events: ServedEvent[], workers: number): Promise<{ root?: Buffer; error?: ChainBreak }> {
-  const chain = new ParallelEventChain({ workers, block: BLOCK });
+type Node = { level: number; index: number; hash: string };
+
+async function parallel(events: ServedEvent[], workers: number, nodes?: Node[]): Promise<{ root?: Buffer; error?: ChainBreak }> {
+  const onNode = nodes && ((level: number, index: number, hash: Buffer) => void nodes.push({ level, index, hash: hash.toString('base64') }));
+  const chain = new ParallelEventChain({ workers, block: BLOCK, ...(onNode ? { onNode } : {}) });
   try {
     for (let i = 0; i < events.length; i += 50) await chain.push(events.slice(i, i + 50));
     return { root: await chain.finish() };
@@ -53,6 +58,23 @@ describe('ParallelEventChain', () => {
       const { root, error } = await parallel(served, workers);
       expect(error).toBeUndefined();
       expect(root!.equals(expected)).toBe(true);
+    }
+  });
+
+  it('reports every Merkle node in the order, and with the hashes, the gateway’s tree store writes them', async () => {
+    const db = new Database(':memory:');
+    const store = createTreeStore(db);
+    db.transaction(() => served.forEach((e) => store.append(e.leafHash!)))();
+    const stored = store.nodes(0, SIZE).map((n) => ({ level: n.level, index: n.index, hash: n.hash.toString('base64') }));
+    expect(stored.length).toBe(2 * SIZE - [...SIZE.toString(2)].filter((b) => b === '1').length);
+    // Any page boundary gives the same rows: the pages concatenated are the whole.
+    expect([...store.nodes(0, 77), ...store.nodes(77, 150), ...store.nodes(150, SIZE)]).toEqual(store.nodes(0, SIZE));
+    db.close();
+    for (const workers of [2, 0]) {
+      const nodes: Node[] = [];
+      const { root } = await parallel(served, workers, nodes);
+      expect(root!.equals(rootFromLeaves(served.map((e) => e.leafHash!)))).toBe(true);
+      expect(nodes).toEqual(stored);
     }
   });
 

@@ -245,6 +245,22 @@ describe('direct edits of the SQLite file are detected', () => {
     }
   });
 
+  it('any stored subtree hash, or one deleted: the full check names the node (issue 14.9)', async () => {
+    const nodes = db.prepare('SELECT level, idx FROM merkle_nodes ORDER BY level, idx').all() as Array<{ level: number; idx: number }>;
+    const covering = (level: number, idx: number) =>
+      level === 0 ? `covering event ${idx}` : `covering events ${idx * 2 ** level}–${(idx + 1) * 2 ** level - 1}`;
+    for (const { level, idx } of nodes) {
+      const report = await withRow('merkle_nodes', 'level = ? AND idx = ?', [level, idx], 'hash', Buffer.alloc(32, 0xcd), () => verify());
+      expect(report.failure, `node ${level}/${idx}`).toBe(`tree nodes: stored tree node (level ${level}, index ${idx}) ${covering(level, idx)} does not match the events`);
+    }
+    const { level, idx } = nodes[nodes.length - 1]!;
+    const hash = (db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').get(level, idx) as { hash: Buffer }).hash;
+    db.prepare('DELETE FROM merkle_nodes WHERE level = ? AND idx = ?').run(level, idx);
+    const report = await verify().finally(() => db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, idx, hash));
+    expect(report.failure).toBe(`tree nodes: stored tree node (level ${level}, index ${idx}) ${covering(level, idx)} is missing`);
+    expect((await verify()).ok).toBe(true);
+  });
+
   it('a stored checkpoint’s note', async () => {
     const latest = db.prepare('SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1').get() as { tree_size: number; note: string };
     const forged = latest.note.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_m, root: string) => `\n${root[0] === 'A' ? 'B' : 'A'}${root.slice(1)}\n`);

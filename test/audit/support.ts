@@ -13,7 +13,7 @@ import { unaryCall } from '../../proto/connect.js';
 import type { AuditEvent } from '../../proto/gen/hdx/v1/audit.js';
 import type { ComplianceSession } from '../../compliance/session.js';
 import { createGenerator, type SyntheticRecord } from '../../synthetic/index.js';
-import { idem, terms, type Sessions, type TestExchange } from '../support/harness.js';
+import { idem, openSessions, startTestGateway, terms, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
 
 export interface Traffic {
   records: SyntheticRecord[];
@@ -74,4 +74,21 @@ export async function runAuditCli(...args: string[]): Promise<{ out: string; err
   const exitCode = Number(process.exitCode ?? 0);
   process.exitCode = 0;
   return { out, err, exitCode };
+}
+
+/** A gateway on one data folder, which a test stops (to edit the file as an operator could) and starts again. */
+export function restartableGateway(ex: TestExchange, dataDir: string) {
+  const current = {
+    gw: undefined as unknown as TestGateway,
+    s: undefined as unknown as Sessions,
+    async start(): Promise<void> {
+      current.gw = await startTestGateway(ex, { dataDir });
+      current.s = await openSessions(ex, current.gw);
+    },
+    async stop(): Promise<void> {
+      current.s?.closeAll();
+      await current.gw?.stop();
+    },
+  };
+  return current;
 }

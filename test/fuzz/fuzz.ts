@@ -68,6 +68,7 @@ function seedsFor(method: MethodInfo, record: SyntheticRecord): Buffer[] {
     GetInclusionProof: [{ seq: 1, treeSize: 2 }],
     GetConsistencyProof: [{ size1: 1, size2: 2 }],
     ListEvents: [{ startSeq: 0, limit: 5 }],
+    ListTreeNodes: [{ fromSize: 0, toSize: 2 }],
     GetEvidence: [{ transferId: text('t') }],
   };
   const seeds = [method.encode(method.decode(Buffer.alloc(0)) as never)];

@@ -143,6 +143,10 @@ const MATRIX: Record<string, Entry> = {
     request: () => ({ startSeq: 0, limit: 1 }),
     expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK'),
   },
+  '/hdx.v1.AuditService/ListTreeNodes': {
+    request: () => ({ fromSize: 0, toSize: 1 }),
+    expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK'),
+  },
   '/hdx.v1.AuditService/GetEvidence': {
     request: (f) => ({ transferId: f.transferId }),
     expected: row('PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED', 'OK'),

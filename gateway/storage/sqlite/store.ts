@@ -276,6 +276,7 @@ function auditReads(db: Db): AuditReads {
       root: (size) => settle(() => tree.root(size)),
       inclusionProof: (index, size) => settle(() => tree.inclusionProof(index, size)),
       consistencyProof: (size1, size2) => settle(() => tree.consistencyProof(size1, size2)),
+      nodes: (fromSize, toSize) => settle(() => tree.nodes(fromSize, toSize)),
     },
     checkpoints: {
       latest: () =>

@@ -119,6 +119,31 @@ export interface GetEvidenceResponse {
   evidenceJson: string;
 }
 
+export interface ListTreeNodesRequest {
+  /**
+   * The subtrees completed as the tree grew from from_size to to_size leaves: every (level, index) with
+   * from_size < (index + 1) * 2^level <= to_size. to_size is at most the log size and at most
+   * 10,000 above from_size.
+   */
+  fromSize: number;
+  toSize: number;
+}
+
+export interface TreeNode {
+  /** The subtree covers leaves [index * 2^level, (index + 1) * 2^level); level 0 is a leaf. */
+  level: number;
+  index: number;
+  hash: Buffer;
+}
+
+export interface ListTreeNodesResponse {
+  /**
+   * The stored nodes, ordered by the leaf each ends at, then by level (the order appends write them).
+   * A node the store lacks is left out.
+   */
+  nodes: TreeNode[];
+}
+
 function createBaseAuditEvent(): AuditEvent {
   return { seq: 0, eventJson: "", leafHash: Buffer.alloc(0) };
 }
@@ -1414,6 +1439,267 @@ export const GetEvidenceResponse: MessageFns<GetEvidenceResponse> = {
   },
 };
 
+function createBaseListTreeNodesRequest(): ListTreeNodesRequest {
+  return { fromSize: 0, toSize: 0 };
+}
+
+export const ListTreeNodesRequest: MessageFns<ListTreeNodesRequest> = {
+  encode(message: ListTreeNodesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromSize !== 0) {
+      writer.uint32(8).uint64(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      writer.uint32(16).uint64(message.toSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeNodesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeNodesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toSize = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTreeNodesRequest {
+    return {
+      fromSize: isSet(object.fromSize)
+        ? globalThis.Number(object.fromSize)
+        : isSet(object.from_size)
+        ? globalThis.Number(object.from_size)
+        : 0,
+      toSize: isSet(object.toSize)
+        ? globalThis.Number(object.toSize)
+        : isSet(object.to_size)
+        ? globalThis.Number(object.to_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ListTreeNodesRequest): unknown {
+    const obj: any = {};
+    if (message.fromSize !== 0) {
+      obj.fromSize = Math.round(message.fromSize);
+    }
+    if (message.toSize !== 0) {
+      obj.toSize = Math.round(message.toSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTreeNodesRequest>): ListTreeNodesRequest {
+    return ListTreeNodesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTreeNodesRequest>): ListTreeNodesRequest {
+    const message = createBaseListTreeNodesRequest();
+    message.fromSize = object.fromSize ?? 0;
+    message.toSize = object.toSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseTreeNode(): TreeNode {
+  return { level: 0, index: 0, hash: Buffer.alloc(0) };
+}
+
+export const TreeNode: MessageFns<TreeNode> = {
+  encode(message: TreeNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== 0) {
+      writer.uint32(8).uint32(message.level);
+    }
+    if (message.index !== 0) {
+      writer.uint32(16).uint64(message.index);
+    }
+    if (message.hash.length !== 0) {
+      writer.uint32(26).bytes(message.hash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.level = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.index = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hash = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TreeNode {
+    return {
+      level: isSet(object.level) ? globalThis.Number(object.level) : 0,
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      hash: isSet(object.hash) ? Buffer.from(bytesFromBase64(object.hash)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: TreeNode): unknown {
+    const obj: any = {};
+    if (message.level !== 0) {
+      obj.level = Math.round(message.level);
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.hash.length !== 0) {
+      obj.hash = base64FromBytes(message.hash);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TreeNode>): TreeNode {
+    return TreeNode.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TreeNode>): TreeNode {
+    const message = createBaseTreeNode();
+    message.level = object.level ?? 0;
+    message.index = object.index ?? 0;
+    message.hash = object.hash ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseListTreeNodesResponse(): ListTreeNodesResponse {
+  return { nodes: [] };
+}
+
+export const ListTreeNodesResponse: MessageFns<ListTreeNodesResponse> = {
+  encode(message: ListTreeNodesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      TreeNode.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeNodesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeNodesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(TreeNode.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTreeNodesResponse {
+    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => TreeNode.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListTreeNodesResponse): unknown {
+    const obj: any = {};
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => TreeNode.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTreeNodesResponse>): ListTreeNodesResponse {
+    return ListTreeNodesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTreeNodesResponse>): ListTreeNodesResponse {
+    const message = createBaseListTreeNodesResponse();
+    message.nodes = object.nodes?.map((e) => TreeNode.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * The regulator's view of the append-only audit log, a transparency log (RFC 9162 Merkle tree,
  * C2SP signed checkpoints). Only the regulator role may call it, and every query is itself audited.
@@ -1479,6 +1765,20 @@ export const AuditServiceService = {
     responseSerialize: (value: GetEvidenceResponse): Buffer => Buffer.from(GetEvidenceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetEvidenceResponse => GetEvidenceResponse.decode(value),
   },
+  /**
+   * The stored Merkle subtree hashes proofs are built from, so the officer's tool can compare them with
+   * the ones it recomputes from the events it verified (an edited node would make every proof through it fail).
+   */
+  listTreeNodes: {
+    path: "/hdx.v1.AuditService/ListTreeNodes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTreeNodesRequest): Buffer => Buffer.from(ListTreeNodesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTreeNodesRequest => ListTreeNodesRequest.decode(value),
+    responseSerialize: (value: ListTreeNodesResponse): Buffer =>
+      Buffer.from(ListTreeNodesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTreeNodesResponse => ListTreeNodesResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
@@ -1488,6 +1788,11 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
   getConsistencyProof: handleUnaryCall<GetConsistencyProofRequest, GetConsistencyProofResponse>;
   listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
   getEvidence: handleUnaryCall<GetEvidenceRequest, GetEvidenceResponse>;
+  /**
+   * The stored Merkle subtree hashes proofs are built from, so the officer's tool can compare them with
+   * the ones it recomputes from the events it verified (an edited node would make every proof through it fail).
+   */
+  listTreeNodes: handleUnaryCall<ListTreeNodesRequest, ListTreeNodesResponse>;
 }
 
 export interface AuditServiceClient extends Client {
@@ -1571,6 +1876,25 @@ export interface AuditServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetEvidenceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The stored Merkle subtree hashes proofs are built from, so the officer's tool can compare them with
+   * the ones it recomputes from the events it verified (an edited node would make every proof through it fail).
+   */
+  listTreeNodes(
+    request: ListTreeNodesRequest,
+    callback: (error: ServiceError | null, response: ListTreeNodesResponse) => void,
+  ): ClientUnaryCall;
+  listTreeNodes(
+    request: ListTreeNodesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTreeNodesResponse) => void,
+  ): ClientUnaryCall;
+  listTreeNodes(
+    request: ListTreeNodesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTreeNodesResponse) => void,
   ): ClientUnaryCall;
 }
 

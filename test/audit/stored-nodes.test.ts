@@ -1,0 +1,108 @@
+/**
+ * The stored Merkle nodes (issue 14.9b). The gateway serves inclusion and consistency proofs from the
+ * subtree hashes in `merkle_nodes`, not from the events; recomputing the root from the events proves
+ * the events only. Here one real row of a stopped gateway's file is edited: a proof served through it is
+ * rejected by the offline checker, and `hdx audit verify` — which passed before the edit — now fails,
+ * naming the node.
+ */
+import { status } from '@grpc/grpc-js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROOF_FORMAT, proveEvent, type InclusionProofFile } from '../../compliance/proofs.js';
+import { verifyLog } from '../../compliance/verify.js';
+import { unaryCall } from '../../proto/connect.js';
+import { createTestExchange, type TestExchange } from '../support/harness.js';
+import { populate, restartableGateway, runAuditCli } from './support.js';
+import { dropAppendOnlyTriggers } from './tamper.js';
+
+let ex: TestExchange;
+let g: ReturnType<typeof restartableGateway>;
+let dataDir: string;
+let size: number;
+const identity = () => ex.partyDir('szdex');
+const statePath = () => join(ex.root, 'officer.json');
+
+/** What the gateway serves for event `seq`, written as a proof file without the officer's tool checking it. */
+async function servedProofFile(seq: number, name: string): Promise<string> {
+  const audit = g.s.regulator.clients.audit;
+  const { checkpoint, treeSize } = await unaryCall(audit, audit.getCheckpoint, {});
+  const served = await unaryCall(audit, audit.getInclusionProof, { seq, treeSize });
+  const file: InclusionProofFile = {
+    format: PROOF_FORMAT,
+    origin: g.s.regulator.origin,
+    checkpoint,
+    logVerifierKey: g.s.regulator.verifierKey,
+    seq,
+    treeSize,
+    event: served.event!.eventJson,
+    proof: served.proof.map((p) => Buffer.from(p).toString('base64')),
+  };
+  const path = join(ex.root, name);
+  writeFileSync(path, JSON.stringify(file));
+  return path;
+}
+
+const verifyCli = () => runAuditCli('audit', 'verify', '--identity', identity(), '--gateway', g.gw.address, '--state', statePath());
+const checkProofCli = (path: string) => runAuditCli('audit', 'check-proof', path, '--log-key', g.s.regulator.verifierKey);
+
+beforeAll(async () => {
+  ex = await createTestExchange();
+  dataDir = join(ex.root, 'gateway-data');
+  g = restartableGateway(ex, dataDir);
+  await g.start();
+  await populate(ex, g.s, 4);
+  size = (await verifyLog(g.s.regulator, { statePath: join(ex.root, 'first.json') })).treeSize;
+  // Event 0's proof reads node (level 2, index 1) only if the tree holds events 4–7.
+  expect(size).toBeGreaterThanOrEqual(8);
+}, 60_000);
+
+afterAll(async () => {
+  await g?.stop();
+  ex?.cleanup();
+});
+
+describe('an edited stored Merkle node', () => {
+  it('ListTreeNodes answers in the order appends write the nodes, and refuses sizes beyond the log', async () => {
+    const audit = g.s.regulator.clients.audit;
+    await expect(unaryCall(audit, audit.listTreeNodes, { fromSize: 0, toSize: size + 1_000 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(unaryCall(audit, audit.listTreeNodes, { fromSize: 3, toSize: 2 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    const { nodes } = await unaryCall(audit, audit.listTreeNodes, { fromSize: 2, toSize: 4 });
+    expect(nodes.map((n) => [n.level, n.index])).toEqual([[0, 2], [0, 3], [1, 1], [2, 0]]);
+  });
+
+  it('passes before the edit; after it a served proof is rejected and verify names the node', async () => {
+    const before = await verifyCli();
+    expect(before.exitCode).toBe(0);
+    expect(before.out).toMatch(/Merkle tree nodes the gateway stores for them match/);
+    expect((await checkProofCli(await servedProofFile(0, 'before.json'))).exitCode).toBe(0);
+
+    await g.stop();
+    const db = new Database(join(dataDir, 'gateway.db'));
+    try {
+      dropAppendOnlyTriggers(db);
+      const { hash } = db.prepare('SELECT hash FROM merkle_nodes WHERE level = 2 AND idx = 1').get() as { hash: Buffer };
+      const edited = Buffer.from(hash);
+      edited[17] = edited[17]! ^ 0x01;
+      expect(db.prepare('UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 1').run(edited).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    await g.start();
+
+    // A third party given what the gateway now serves rejects it; the officer's own `prove` refuses too.
+    const rejected = await checkProofCli(await servedProofFile(0, 'after.json'));
+    expect(rejected.exitCode).toBe(1);
+    expect(rejected.out).toMatch(/^✗ /);
+    await expect(proveEvent(g.s.regulator, 0)).rejects.toThrow();
+
+    const after = await verifyCli();
+    expect(after.exitCode).toBe(1);
+    expect(after.out).toContain('✗ tree nodes: stored tree node (level 2, index 1) covering events 4–7 does not match the events\n');
+    // The events themselves are intact, and the report says so before naming the node.
+    expect(after.out).toContain('✓ the log is unchanged since the saved checkpoint');
+    const newcomer = await verifyLog(g.s.regulator, { statePath: join(ex.root, 'newcomer.json') });
+    expect(newcomer.failure).toBe('tree nodes: stored tree node (level 2, index 1) covering events 4–7 does not match the events');
+  });
+});
