@@ -5,7 +5,7 @@
  * (23505), the queue's row locks (SKIP LOCKED), the log head's row lock (seq, prev and decision cursors),
  * tree_head's lock for integration, checkpoints keyed by size.
  *
- * The log is sequenced by every replica and integrated by the leader (lease.ts). While this process leads,
+ * The log is sequenced by every replica and integrated by the leader (leader.ts). While this process leads,
  * each batch that appended events integrates them before its COMMIT (it holds the log head, so every
  * earlier event has committed): its tree is then as current as SQLite's. A follower's events wait for the
  * leader's next batch or `log.integrate()`.
@@ -21,7 +21,8 @@ import { clientConfig, type Queryable } from './connect.js';
 import { consentStatements } from './consents.js';
 import { decisionStatements } from './decisions.js';
 import { idempotencyStatements } from './idempotency.js';
-import { leaderLease } from './lease.js';
+import { LeaderLease } from './leader.js';
+import { LOCK_CLASS, LOCKS } from './locks.js';
 import { migrate } from './migrate.js';
 import { PostgresNotifier } from './notifier.js';
 import { submissionStatements, transferStatements } from './transfers.js';
@@ -49,7 +50,7 @@ export async function openPostgresStore(options: StoreOptions): Promise<Postgres
     throw error;
   }
 
-  const lease = leaderLease(connectionString);
+  const lease = new LeaderLease(clientConfig(connectionString), { key: [LOCK_CLASS, LOCKS.leader] });
   await lease.lead();
   // Wake-ups after COMMIT: here at once, other replicas through NOTIFY (best effort: they also poll).
   const notifier = await PostgresNotifier.open(clientConfig(connectionString)).catch(async (error: unknown) => {
