@@ -10,12 +10,13 @@ import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envelopeDigestOf, signReceipt } from '../keys/formats/receipt.js';
-import { openPayload } from '../keys/formats/payload.js';
+import { openPayload, readPayloadHeader } from '../keys/formats/payload.js';
 import { verifyTransferEnvelope, type TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
 import type { AcknowledgeTransferRequest, AcknowledgeTransferResponse, Transfer } from '../proto/gen/hdx/v1/delivery.js';
 import { coalescing } from '../proto/coalesce.js';
 import { isTransient, retryUnavailable, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
+import { decryptionKeysFor } from './decryption-keys.js';
 import type { InsurerSession } from './session.js';
 
 export interface Received {
@@ -66,7 +67,7 @@ export async function verifyAndOpen(session: InsurerSession, transfer: Transfer)
     payload: transfer.payload,
   });
   if (claims.jti !== transfer.transferId) throw new Error('envelope names another transfer');
-  const keys = [session.identity.encryptionKey!, ...session.identity.previousEncryptionKeys];
+  const keys = decryptionKeysFor(session, readPayloadHeader(transfer.payload).kid);
   const text = Buffer.from(await openPayload(transfer.payload, keys)).toString('utf8');
   const bundle = JSON.parse(text) as Record<string, unknown>;
   return { claims, bundle, text };

@@ -9,6 +9,8 @@ import { partyUri, type Role } from '../keys/identity.js';
 import { connectGateway, retryUnavailable, unaryCall, type GatewayClients, type RetryOptions } from './connect.js';
 
 export interface PartySession {
+  /** The party's folder, read again when a key was rotated while the session runs. */
+  identityDir: string;
   identity: PartyIdentity;
   clients: GatewayClients;
   /** The gateway's URI: the issuer of envelopes and receipts, the audience of what we sign. */
@@ -33,6 +35,7 @@ export async function openPartySession(identityDir: string, role: Role, address?
       throw new Error('the gateway does not present the expected identity');
     }
     return {
+      identityDir,
       identity,
       clients,
       gatewayUri: directory.issuer,

@@ -64,3 +64,18 @@ it('rotates an insurer’s encryption key without losing a transfer, and audits 
     insurer.close();
   }
 });
+
+it('an insurer adapter that runs through the rotation opens transfers sealed to its new key', async () => {
+  const gen = createGenerator(100);
+  const r = gen.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000) });
+  await grantConsent(s.nanshan, { idempotencyKey: idem('g'), patientNationalId: r.patient.nationalId, terms: terms({ insurerId: 'taikang-online' }) });
+  // s.taikang was opened before any rotation and holds only the first key.
+  const rotated = await rotatePartyKey(ex.summary.dir, 'taikang-online', 'enc');
+  await gw.running.reloadRegistry();
+  const sent = (await submitBundle(s.nanshan, Buffer.from(JSON.stringify(r.bundle)))).transfers[0]!.transferId;
+
+  const outcomes = await pullTransfers(s.taikang, { outDir: join(ex.root, 'out-running') });
+  expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+  const mine = outcomes.find((o) => o.transferId === sent);
+  expect(mine?.ok && mine.received.claims.hdx.payloadKid).toBe(rotated.kid);
+});
