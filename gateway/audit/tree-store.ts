@@ -68,6 +68,26 @@ export interface StoredNode {
   hash: Buffer;
 }
 
+/**
+ * The (level, first index, last index) ranges of the subtrees completed as the tree grew from `fromSize`
+ * to `toSize` leaves: level l's subtree i ends at leaf (i + 1)·2^l, so those ending in (fromSize, toSize]
+ * are one index range per level.
+ */
+export function nodeRanges(fromSize: number, toSize: number): Array<[level: number, first: number, last: number]> {
+  const ranges: Array<[number, number, number]> = [];
+  for (let level = 0, width = 1; width <= toSize; level++, width *= 2) {
+    const first = Math.floor(fromSize / width);
+    const last = Math.floor(toSize / width) - 1;
+    if (last >= first) ranges.push([level, first, last]);
+  }
+  return ranges;
+}
+
+/** The order appends write nodes in: by the leaf each ends at, then level. */
+export function inAppendOrder(a: { level: number; index: number }, b: { level: number; index: number }): number {
+  return (a.index + 1) * 2 ** a.level - (b.index + 1) * 2 ** b.level || a.level - b.level;
+}
+
 /** The table's contents are inconsistent (a node is missing or malformed): an internal error. */
 export class TreeStoreCorrupt extends HdxError {}
 
@@ -152,18 +172,11 @@ export function createTreeStore(db: Database): TreeStore {
       if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
         throw new TypeError('fromSize must be an integer between 0 and toSize');
       }
-      const found: Array<StoredNode & { end: number }> = [];
-      // Level l's subtree i ends at leaf (i + 1)·2^l: those ending in (fromSize, toSize] are one index range.
-      for (let level = 0, width = 1; width <= toSize; level++, width *= 2) {
-        const first = Math.floor(fromSize / width);
-        const last = Math.floor(toSize / width) - 1;
-        if (last < first) continue;
-        for (const row of selectLevelRange.all(level, first, last)) {
-          found.push({ level, index: row.idx, hash: row.hash, end: (row.idx + 1) * width });
-        }
+      const found: StoredNode[] = [];
+      for (const [level, first, last] of nodeRanges(fromSize, toSize)) {
+        for (const row of selectLevelRange.all(level, first, last)) found.push({ level, index: row.idx, hash: row.hash });
       }
-      found.sort((a, b) => a.end - b.end || a.level - b.level);
-      return found.map(({ level, index, hash }) => ({ level, index, hash }));
+      return found.sort(inAppendOrder);
     },
   };
 }

@@ -15,7 +15,7 @@ import {
   rootAt,
   type SubtreeSource,
 } from '../../../keys/transparency/index.js';
-import { TreeStoreCorrupt } from '../../audit/tree-store.js';
+import { TreeStoreCorrupt, inAppendOrder, nodeRanges } from '../../audit/tree-store.js';
 import type { TreeReads } from '../store.js';
 import type { Queryable } from './connect.js';
 
@@ -74,6 +74,21 @@ export function treeReads(q: Queryable): TreeReads {
     async consistencyProof(size1, size2) {
       await checkSize(size2, 'size2');
       return withNodes(q, (source) => buildConsistencyProof(source, size1, size2));
+    },
+    async nodes(fromSize, toSize) {
+      await checkSize(toSize, 'toSize');
+      if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
+        throw new TypeError('fromSize must be an integer between 0 and toSize');
+      }
+      // One index range per level (see nodeRanges), each read along the primary key.
+      const ranges = nodeRanges(fromSize, toSize);
+      if (ranges.length === 0) return [];
+      const { rows } = await q.query<{ level: number; idx: number; hash: Buffer }>(
+        `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r(level, first, last)
+         JOIN merkle_nodes n ON n.level = r.level AND n.idx BETWEEN r.first AND r.last`,
+        [ranges.map((r) => r[0]), ranges.map((r) => r[1]), ranges.map((r) => r[2])],
+      );
+      return rows.map((r) => ({ level: r.level, index: r.idx, hash: r.hash })).sort(inAppendOrder);
     },
   };
 }
