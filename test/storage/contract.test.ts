@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RootAccumulator } from '../../compliance/root-accumulator.js';
 import { AuditLog } from '../../gateway/audit/log.js';
 import { IdempotencyKeyTaken } from '../../gateway/errors.js';
 import type { Store, StoreTx } from '../../gateway/storage/store.js';
@@ -169,6 +170,13 @@ for (const engine of testEngines()) {
       expect(await store.log.lead()).toBe(true);
       expect(await store.log.integrate()).toBe(24);
       expect(await store.reads.audit.tree.size()).toBe(24);
+      // The stored nodes, as ListTreeNodes serves them: the nodes the officer's tool builds from the
+      // leaves, in the same order, whatever the pages.
+      const built: Array<{ level: number; index: number; hash: Buffer }> = [];
+      const acc = new RootAccumulator((level, index, hash) => built.push({ level, index, hash }));
+      for (const row of rows) acc.push(row.leaf_hash);
+      expect(await store.reads.audit.tree.nodes(0, 24)).toEqual(built);
+      expect([...(await store.reads.audit.tree.nodes(0, 5)), ...(await store.reads.audit.tree.nodes(5, 24))]).toEqual(built);
       const root = await store.reads.audit.tree.root(24);
       const cp = { treeSize: 24, rootHash: root, note: 'note-24' };
       expect(await store.log.putCheckpoint(cp, T0)).toEqual(cp);
