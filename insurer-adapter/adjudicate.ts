@@ -17,7 +17,7 @@ import {
 } from '../keys/formats/decision.js';
 import { envelopeDigestOf } from '../keys/formats/receipt.js';
 import type { TransferEnvelopeClaims } from '../keys/formats/transfer-envelope.js';
-import { unaryCall } from '../proto/connect.js';
+import { retryUnavailable, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { SubmitDecisionRequest, SubmitDecisionResponse } from '../proto/gen/hdx/v1/settlement.js';
 import { coalescing } from '../proto/coalesce.js';
@@ -109,9 +109,13 @@ export async function signDraft(
   return { decisionId, jws: await signDecision(claims, session.identity.signingKey), claims };
 }
 
-/** Submits a signed decision; the idempotency key follows from the decision id, so a resend is a replay. */
+/**
+ * Submits a signed decision; the idempotency key follows from the decision id, so a resend is a replay.
+ * UNAVAILABLE (a restart, e.g. for a rotated key) is retried: otherwise the decision waits for the next outage.
+ */
 export function submitSignedDecision(session: InsurerSession, decisionId: string, jws: string): Promise<SubmitDecisionResponse> {
-  return deciderOf(session)({ idempotencyKey: `decide-${decisionId}`.slice(0, 128), decision: jws });
+  const request = { idempotencyKey: `decide-${decisionId}`.slice(0, 128), decision: jws };
+  return retryUnavailable(() => deciderOf(session)(request));
 }
 
 /** Decisions submitted in the same turn go out as one SubmitDecisions call. */
