@@ -16,7 +16,7 @@ import { disagreement, queryVerified } from './query.js';
 import { verifyLog } from './verify.js';
 
 const identityOption = ['--identity <dir>', 'this regulator’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
-const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
+const gatewayOption = ['--gateway <host:port,…>', 'gateway address, or several replicas’ tried in order (default: from party.json)'] as const;
 const logKeyOption = ['--log-key <vkey>', 'the audit log’s C2SP verifier key (default: log.pub in the identity folder)'] as const;
 
 export function registerAuditCommands(program: Command): void {

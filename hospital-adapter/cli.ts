@@ -18,7 +18,7 @@ import { partitionBundles } from './local-validation.js';
 import { importConsents, readConsentRows } from './consent-import.js';
 
 const identityOption = ['--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY] as const;
-const gatewayOption = ['--gateway <host:port>', 'gateway address (default: from party.json)'] as const;
+const gatewayOption = ['--gateway <host:port,…>', 'gateway address, or several replicas’ tried in order (default: from party.json)'] as const;
 
 const DECISIONS_SETTINGS = {
   ...PARTY_SETTINGS,

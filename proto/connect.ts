@@ -9,6 +9,7 @@ import { DeliveryServiceClient } from './gen/hdx/v1/delivery.js';
 import { DirectoryServiceClient } from './gen/hdx/v1/directory.js';
 import { RecordServiceClient } from './gen/hdx/v1/records.js';
 import { SettlementServiceClient } from './gen/hdx/v1/settlement.js';
+import { gatewayTarget } from './gateway-list.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -29,20 +30,22 @@ export interface GatewayClients {
 /** Largest message a client accepts or sends (the gateway enforces its own limit). */
 const MAX_MESSAGE = 16 * 1024 * 1024;
 
+/** `address`: `host:port`, or several (`host:port,host:port`: replicas, tried in order; gateway-list.ts). */
 export function connectGateway(address: string, tls: TlsMaterial): GatewayClients {
+  const target = gatewayTarget(address);
   const creds = credentials.createSsl(tls.ca, tls.key, tls.cert);
   const options = {
     'grpc.max_receive_message_length': MAX_MESSAGE,
     'grpc.max_send_message_length': MAX_MESSAGE,
   };
-  const consent = new ConsentServiceClient(address, creds, options);
+  const consent = new ConsentServiceClient(target, creds, options);
   // One channel for all services: later clients reuse the first one's channel.
   const channelOverride = { channelOverride: consent.getChannel() };
-  const records = new RecordServiceClient(address, creds, { ...options, ...channelOverride });
-  const delivery = new DeliveryServiceClient(address, creds, { ...options, ...channelOverride });
-  const directory = new DirectoryServiceClient(address, creds, { ...options, ...channelOverride });
-  const audit = new AuditServiceClient(address, creds, { ...options, ...channelOverride });
-  const settlement = new SettlementServiceClient(address, creds, { ...options, ...channelOverride });
+  const records = new RecordServiceClient(target, creds, { ...options, ...channelOverride });
+  const delivery = new DeliveryServiceClient(target, creds, { ...options, ...channelOverride });
+  const directory = new DirectoryServiceClient(target, creds, { ...options, ...channelOverride });
+  const audit = new AuditServiceClient(target, creds, { ...options, ...channelOverride });
+  const settlement = new SettlementServiceClient(target, creds, { ...options, ...channelOverride });
   return {
     consent,
     records,

@@ -6,11 +6,11 @@ import { describeError } from '../../proto/errors.js';
 import { retryUnavailable } from '../../proto/connect.js';
 import type { ServiceContext } from './service.js';
 import type { Setting } from './settings.js';
-import { existingPath, listenAddress, wholeNumber } from './values.js';
+import { existingPath, gatewayAddressList, wholeNumber } from './values.js';
 
 export const PARTY_SETTINGS = {
   identity: { flags: '--identity <dir>', description: 'this party’s folder from `hdx keys init` (parties/<id>)', env: 'HDX_IDENTITY', parse: existingPath('folder'), required: true },
-  gateway: { flags: '--gateway <host:port>', description: 'gateway address (default: from party.json)', env: 'HDX_GATEWAY_ADDRESS', parse: listenAddress },
+  gateway: { flags: '--gateway <host:port,…>', description: 'gateway address, or several replicas’ tried in order (default: from party.json)', env: 'HDX_GATEWAY_ADDRESS', parse: gatewayAddressList },
   connectSeconds: { flags: '--connect-seconds <n>', description: 'how long the first connection waits for an unreachable gateway', env: 'HDX_CONNECT_SECONDS', parse: wholeNumber('seconds', 0), default: 120 },
 } satisfies Record<string, Setting>;
 

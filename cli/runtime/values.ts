@@ -87,6 +87,12 @@ export const folder: Parse<string> = (value) => {
   return path;
 };
 
+/** One gateway address or several, comma-separated (replicas, tried in order: proto/gateway-list.ts). */
+export const gatewayAddressList: Parse<string> = (value) => {
+  const entries = textOf(value, 'must be host:port or host:port,host:port,…').split(',').map((entry) => entry.trim());
+  return entries.map((entry) => listenAddress(entry)).join(',');
+};
+
 /** `host:port`, port 0–65535 (0 picks a free one). */
 export const listenAddress: Parse<string> = (value) => {
   const expected = 'must be host:port, e.g. 0.0.0.0:7443 or localhost:7443';

@@ -41,7 +41,7 @@ export function registerWatchCommand(hospital: Command): void {
     .description('daemon: submit every bundle the HIS drops into <folder>, move it to done/ or failed/, retry while the gateway is down')
     .argument('<folder>', 'the drop folder (the HIS renames finished *.json files into it)')
     .requiredOption('--identity <dir>', 'this hospital’s folder from `hdx keys init` (parties/<id>)', process.env.HDX_IDENTITY)
-    .option('--gateway <host:port>', 'gateway address (default: from party.json)')
+    .option('--gateway <host:port,…>', 'gateway address, or several replicas’ tried in order (default: from party.json)')
     .option('--state <dir>', 'the outbox and lock (default: <folder>/.hdx)')
     .option('--purpose <purpose>', `one of ${Object.keys(PURPOSE_BY_NAME).join(', ')}`, 'DIRECT_SETTLEMENT')
     .option('--concurrency <n>', 'submissions in flight', positiveInteger, 4)
