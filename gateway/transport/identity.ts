@@ -6,6 +6,7 @@
  */
 import type { ServerSurfaceCall } from '@grpc/grpc-js/build/src/server-call.js';
 import { randomUUID } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
 import type { CallContext, Party, PartyLookup } from '../context.js';
 import { Unauthenticated } from '../errors.js';
 
@@ -16,7 +17,41 @@ export interface PeerCertificate {
   notAfter: number;
 }
 
+/**
+ * Read once per connection, not per call: `getPeerCertificate()` turns the whole X.509 into an object
+ * (three fingerprints included) each time, ~3 % of the gateway's event loop at load. The certificate of a
+ * connection cannot change once read: renegotiation (TLS 1.2; 1.3 has none) is refused on that socket, so a
+ * peer that tries to present another certificate loses the connection. Validity is still checked per call.
+ */
+const byConnection = new WeakMap<TLSSocket, PeerCertificate>();
+
 export function peerCertificate(call: ServerSurfaceCall): PeerCertificate {
+  const socket = tlsSocketOf(call);
+  if (!socket) return readPeerCertificate(call);
+  if (!socket.authorized) throw new Unauthenticated('a client certificate is required');
+  let peer = byConnection.get(socket);
+  if (!peer) {
+    socket.disableRenegotiation();
+    peer = readPeerCertificate(call);
+    byConnection.set(socket, peer);
+  }
+  return peer;
+}
+
+/**
+ * The TLS socket under a call: grpc-js keeps it at `call.call(.nextCall)*.stream.session.socket` and has no
+ * public accessor; if a release moves it, every call reads the certificate afresh (slower, still correct).
+ */
+function tlsSocketOf(call: ServerSurfaceCall): TLSSocket | undefined {
+  let at = (call as unknown as { call?: unknown }).call as { nextCall?: unknown; stream?: { session?: { socket?: unknown } } } | undefined;
+  for (let depth = 0; at && depth < 16; depth++, at = at.nextCall as typeof at) {
+    const socket = at.stream?.session?.socket;
+    if (socket instanceof TLSSocket) return socket;
+  }
+  return undefined;
+}
+
+function readPeerCertificate(call: ServerSurfaceCall): PeerCertificate {
   const cert = call.getAuthContext()?.sslPeerCertificate;
   if (!cert || !cert.subjectaltname) throw new Unauthenticated('a client certificate is required');
   const uris = cert.subjectaltname
