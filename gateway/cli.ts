@@ -7,13 +7,20 @@ import type { Command } from 'commander';
 import { runService } from '../cli/runtime/service.js';
 import { mkdirSync } from 'node:fs';
 import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
-import { existingPath, folder, listenAddress, wholeNumber } from '../cli/runtime/values.js';
+import { ValueError, existingPath, folder, listenAddress, wholeNumber, type Parse } from '../cli/runtime/values.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** A libpq URL; the message never repeats the value (it may hold a password). */
+const postgresUrl: Parse<string> = (value) => {
+  if (typeof value !== 'string' || !/^postgres(ql)?:\/\/./.test(value)) throw new ValueError('must be a postgresql:// URL');
+  return value;
+};
 
 export const SERVE_SETTINGS = {
   data: { flags: '--data <dir>', description: 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', env: 'HDX_GATEWAY_DIR', parse: existingPath('folder'), default: '.hdx-demo/exchange/gateway' },
   dbDir: { flags: '--db-dir <dir>', description: 'keep gateway.db somewhere else', env: 'HDX_GATEWAY_DB_DIR', parse: folder },
+  postgres: { flags: '--postgres <url>', description: 'keep the state in this PostgreSQL database (libpq URL, e.g. postgresql://hdx@db.internal/hdx) instead of gateway.db: for several replicas', env: 'HDX_GATEWAY_POSTGRES', parse: postgresUrl },
   registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', parse: existingPath('file') },
   listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', parse: listenAddress },
   sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
@@ -28,6 +35,7 @@ export const SERVE_SETTINGS = {
 interface ServeOptions {
   data: string;
   dbDir?: string;
+  postgres?: string;
   registry?: string;
   listen?: string;
   sealWorkers?: number;
@@ -52,6 +60,7 @@ export function registerGatewayCommands(program: Command): void {
         const running = await startGateway({
           gatewayDir: opts.data,
           ...(opts.dbDir !== undefined && { dataDir: opts.dbDir }),
+          ...(opts.postgres !== undefined && { postgres: opts.postgres }),
           ...(opts.registry !== undefined && { registryPath: opts.registry }),
           ...(opts.listen !== undefined && { listen: opts.listen }),
           ...(opts.sealWorkers !== undefined && { sealWorkers: opts.sealWorkers }),

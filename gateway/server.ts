@@ -31,6 +31,7 @@ import { syncRegistry } from './registry-sync.js';
 import { createSealer } from './seal/sealer.js';
 import { createSigner } from './seal/signer.js';
 import { GatewaySecrets } from './secrets.js';
+import { openPostgresStore } from './storage/postgres/store.js';
 import { openSqliteStore, type SqliteStore } from './storage/sqlite/store.js';
 import type { StoreFactory } from './storage/store.js';
 import { startWalCheckpointer } from './storage/wal-checkpointer.js';
@@ -60,7 +61,12 @@ export interface GatewayServerOptions {
   clock?: () => number;
   /** `host:port` for /metrics, /healthz and /readyz (plain HTTP: keep it on loopback); none if absent. */
   metricsListen?: string;
-  /** Opens the storage engine (default: SQLite, gateway.db in the data folder). */
+  /**
+   * The exchange's PostgreSQL database (a libpq URL), shared by every replica: the gateway keeps its state
+   * there instead of in gateway.db (docs/scaling.md).
+   */
+  postgres?: string;
+  /** Opens the storage engine (default: PostgreSQL if `postgres` is given, else SQLite's gateway.db in the data folder). */
   store?: StoreFactory;
 }
 
@@ -105,7 +111,11 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     ...(options.sealWorkers !== undefined ? { workers: options.sealWorkers } : {}),
   });
   const metrics = createMetrics();
-  const store = await (options.store ?? openSqliteStore)({ dataDir, onBatch: commitObserver(metrics).commitBatch });
+  const store = await (options.store ?? (options.postgres ? openPostgresStore : openSqliteStore))({
+    dataDir,
+    onBatch: commitObserver(metrics).commitBatch,
+    ...(options.postgres ? { postgres: { connectionString: options.postgres } } : {}),
+  });
   const gw = createGateway({
     store,
     parties,

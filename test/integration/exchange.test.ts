@@ -185,13 +185,11 @@ describe('consent decides', () => {
     it(`refuses a record with ${name}: FAILED_PRECONDITION, audited, nothing stored`, async () => {
       const r = record();
       await setup(r);
-      const before = gw.running.gateway.db.prepare('SELECT COUNT(*) AS n FROM transfers').get() as { n: number };
+      const before = (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers'))!;
       await expectStatus(submitBundle(s.nanshan, bytesOf(r)), status.FAILED_PRECONDITION, /no active consent/);
-      const after = gw.running.gateway.db.prepare('SELECT COUNT(*) AS n FROM transfers').get() as { n: number };
+      const after = (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers'))!;
       expect(after.n).toBe(before.n);
-      const denial = gw.running.gateway.db
-        .prepare(`SELECT event_json FROM audit_events WHERE action = 'record.deny' ORDER BY seq DESC LIMIT 1`)
-        .get() as { event_json: string };
+      const denial = (await gw.sql.get<{ event_json: string }>(`SELECT event_json FROM audit_events WHERE action = 'record.deny' ORDER BY seq DESC LIMIT 1`))!;
       expect(JSON.parse(denial.event_json)).toMatchObject({ outcome: 'denied', details: { reason: 'no-consent' } });
     });
   }
@@ -248,9 +246,7 @@ describe('delivery', () => {
     expect(again.replayed).toBe(true);
     expect(again.submissionId).toBe(first.submissionId);
     expect(again.transfers).toEqual(first.transfers);
-    const rows = gw.running.gateway.db
-      .prepare('SELECT COUNT(*) AS n FROM transfers WHERE submission_id = ?')
-      .get(first.submissionId) as { n: number };
+    const rows = (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers WHERE submission_id = ?', first.submissionId))!;
     expect(rows.n).toBe(1);
   });
 

@@ -43,12 +43,12 @@ async function consentedBundles(n: number): Promise<Buffer[]> {
   return bundles;
 }
 
-const transferCount = () => (gw.running.gateway.db.prepare('SELECT COUNT(*) AS n FROM transfers').get() as { n: number }).n;
+const transferCount = async () => (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers'))!.n;
 
 describe('a gateway at capacity', () => {
   it('refuses what it cannot take with UNAVAILABLE, keeps what it took, and the retrying adapter gets everything in once', async () => {
     const bundles = await consentedBundles(6);
-    const before = transferCount();
+    const before = await transferCount();
 
     // No retries: some are refused at once, with a message that says what to do; the rest are accepted.
     const first = await Promise.allSettled(bundles.map((b) => submitBundle(s.nanshan, b, 'DIRECT_SETTLEMENT', { forMs: 0 })));
@@ -64,12 +64,12 @@ describe('a gateway at capacity', () => {
       expect(pushback).toBeGreaterThanOrEqual(50);
       expect(pushback).toBeLessThanOrEqual(5_000);
     }
-    expect(transferCount() - before).toBe(accepted.length);
+    expect((await transferCount()) - before).toBe(accepted.length);
 
     // With the adapter's retry (the default), every record lands; the accepted ones are replays, not copies.
     const second = await Promise.all(bundles.map((b) => submitBundle(s.nanshan, b)));
     expect(second.filter((r) => r.replayed)).toHaveLength(accepted.length);
-    expect(transferCount() - before).toBe(bundles.length);
+    expect((await transferCount()) - before).toBe(bundles.length);
     expect(new Set(second.map((r) => r.submissionId)).size).toBe(bundles.length);
     expect(gw.running.gateway.admission.inProgress).toBe(0);
   });

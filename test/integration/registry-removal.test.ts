@@ -67,10 +67,8 @@ async function consent(nationalId: string, insurerId: string) {
 
 const submit = (r: SyntheticRecord) => submitBundle(s.nanshan, Buffer.from(JSON.stringify(r.bundle)));
 
-function auditEvents(action: string): string[] {
-  return (
-    gw.running.gateway.db.prepare('SELECT event_json FROM audit_events WHERE action = ? ORDER BY seq').all(action) as Array<{ event_json: string }>
-  ).map((row) => row.event_json);
+async function auditEvents(action: string): Promise<string[]> {
+  return (await gw.running.gateway.store.reads.audit.page({ action, afterSeq: -1 }, 100_000)).map((row) => row.event_json);
 }
 
 describe('a certificate that expires while its connection stays up', () => {
@@ -144,10 +142,10 @@ describe('a party removed from the registry', () => {
   it('a consent naming a removed insurer is skipped and audited; the patient’s other insurer still receives the record', async () => {
     removeFromRegistry(ex, 'pingan-health'); // as above (idempotent): this test stands on its own
     await gw.running.reloadRegistry();
-    const skipsBefore = auditEvents('transfer.skip').length;
+    const skipsBefore = (await auditEvents('transfer.skip')).length;
     const after = await submit(stay(first.patient));
     expect(after.transfers.map((t) => t.insurerId)).toEqual(['taikang-online']);
-    const skips = auditEvents('transfer.skip').slice(skipsBefore);
+    const skips = (await auditEvents('transfer.skip')).slice(skipsBefore);
     expect(skips).toHaveLength(1);
     const skip = JSON.parse(skips[0]!) as Record<string, unknown>;
     expect(skip).toMatchObject({

@@ -104,7 +104,7 @@ describe('SubmitRecords', () => {
     expect(notJson.ok ? '' : notJson.message).toBe(await unaryRefusal(Buffer.from('{not json')));
     expect(notJson.ok ? '' : notJson.status).toBe('INVALID_ARGUMENT');
     // One transfer per consented record, none for the others.
-    const transfers = gw.running.gateway.db.prepare('SELECT COUNT(*) AS n FROM transfers').get() as { n: number };
+    const transfers = (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers'))!;
     expect(transfers.n).toBe(4);
   });
 
@@ -137,8 +137,8 @@ describe('SubmitRecords', () => {
     call.write({ sequence: 1, record: await submissionRequest(s.nanshan, bytesOf(before), 'DIRECT_SETTLEMENT') });
     await waitFor(() => seen.responses.length === 1);
     expect(seen.responses[0]!.accepted?.transfers).toHaveLength(1);
-    const count = () => (gw.running.gateway.db.prepare('SELECT COUNT(*) AS n FROM submissions').get() as { n: number }).n;
-    const submitted = count();
+    const count = async () => (await gw.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM submissions'))!.n;
+    const submitted = await count();
 
     removeFromRegistry(ex, 'nanshan-people');
     await gw.running.reloadRegistry();
@@ -146,6 +146,6 @@ describe('SubmitRecords', () => {
     await waitFor(() => seen.ended !== undefined);
     expect(seen.ended?.code).toBe(status.UNAUTHENTICATED);
     expect(seen.responses).toHaveLength(1);
-    expect(count()).toBe(submitted);
+    expect(await count()).toBe(submitted);
   });
 });

@@ -35,10 +35,9 @@ afterAll(async () => {
   ex?.cleanup();
 });
 
-const rowOf = (transferId: string) =>
-  gw.running.gateway.db.prepare('SELECT * FROM decisions WHERE transfer_id = ?').get(transferId) as DecisionRow;
-const actions = () =>
-  (gw.running.gateway.db.prepare('SELECT action FROM audit_events ORDER BY seq').all() as Array<{ action: string }>).map((r) => r.action);
+const rowOf = async (transferId: string) => (await gw.running.gateway.store.reads.decisions.forTransfer(transferId))[0]!;
+const actions = async () =>
+  (await gw.running.gateway.store.reads.audit.range(0, 100_000)).map((r) => (JSON.parse(r.event_json) as { action: string }).action);
 
 async function decided(): Promise<string> {
   const submitted = await consentAndSubmit(s.nanshan, record('nanshan-people'), 'taikang-online');
@@ -50,11 +49,11 @@ async function decided(): Promise<string> {
 describe('decision retention', () => {
   it('only the hospital acknowledges its own decisions, through a cursor the stream sent', async () => {
     const transferId = await decided();
-    const { cursor } = rowOf(transferId);
+    const { cursor } = await rowOf(transferId);
     const ack = (session: Sessions['nanshan'] | Sessions['taikang'], throughCursor: number) =>
       unaryCall(session.clients.settlement, session.clients.settlement.acknowledgeDecisions, { throughCursor });
     expect(await ack(s.szu, cursor + 1000)).toEqual({ acknowledged: 0 });
-    expect(rowOf(transferId).acknowledged_at).toBeNull();
+    expect((await rowOf(transferId)).acknowledged_at).toBeNull();
     await expectStatus(ack(s.taikang, cursor), status.PERMISSION_DENIED);
     await expectStatus(ack(s.nanshan, 0), status.INVALID_ARGUMENT, /cursor/);
   });
@@ -63,20 +62,20 @@ describe('decision retention', () => {
     const transferId = await decided();
     const followed = await followDecisions(s.nanshan, { outDir: join(ex.root, 'his') });
     expect(followed.received).toBeGreaterThanOrEqual(1);
-    const acknowledged = rowOf(transferId);
+    const acknowledged = await rowOf(transferId);
     expect(acknowledged.acknowledged_at).not.toBeNull();
     expect(acknowledged.purge_after).toBe(acknowledged.acknowledged_at! + RETENTION_MS);
-    expect(actions()).toContain('decision.acknowledge');
+    expect(await actions()).toContain('decision.acknowledge');
 
     // Within the retention period nothing is dropped.
     expect(await purgeExpiredDecisions(gw.running.gateway)).toBe(0);
     ahead += RETENTION_MS + 1;
     expect(await purgeExpiredDecisions(gw.running.gateway)).toBeGreaterThanOrEqual(1);
-    const purged = rowOf(transferId);
+    const purged = await rowOf(transferId);
     expect(purged.decision).toBe('');
     expect(purged.purged_at).not.toBeNull();
     expect(purged.decision_digest).toBe(acknowledged.decision_digest);
-    expect(actions()).toContain('decision.purge');
+    expect(await actions()).toContain('decision.purge');
 
     // A hospital system set up afresh (cursor 0) is not sent what it already acknowledged.
     const fresh = await followDecisions(s.nanshan, { outDir: join(ex.root, 'his-reinstalled') });

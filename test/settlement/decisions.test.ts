@@ -60,8 +60,8 @@ async function rawStream(session: Sessions['nanshan'], afterCursor = 0): Promise
   return out;
 }
 
-function auditEvents(action: string): Array<Record<string, unknown>> {
-  return (gw.running.gateway.db.prepare('SELECT event_json FROM audit_events WHERE action = ? ORDER BY seq').all(action) as Array<{ event_json: string }>).map(
+async function auditEvents(action: string): Promise<Array<Record<string, unknown>>> {
+  return (await gw.running.gateway.store.reads.audit.page({ action, afterSeq: -1 }, 100_000)).map(
     (r) => JSON.parse(r.event_json) as Record<string, unknown>,
   );
 }
@@ -98,11 +98,11 @@ describe('a decision', () => {
     expect(report.transfers[0]!.decidedAt).toBeInstanceOf(Date);
 
     // Audited with outcome and digest only; neither the amounts nor the explanation are in the audit log or logs.
-    const event = auditEvents('decision.record').find((e) => e['transfer'] === transferId)!;
+    const event = (await auditEvents('decision.record')).find((e) => e['transfer'] === transferId)!;
     expect(event).toMatchObject({ actor: 'taikang-online', decision: decided.decisionId, parties: ['nanshan-people'] });
     expect((event['details'] as Record<string, unknown>)['outcome']).toBe(decided.outcome);
     const explanation = mine.decision.claims.hdx.explanation;
-    const auditText = JSON.stringify(auditEvents('decision.record'));
+    const auditText = JSON.stringify(await auditEvents('decision.record'));
     const logText = gw.logs.join('');
     for (const text of [auditText, logText]) {
       expect(text).not.toContain(explanation.slice(0, 12));
@@ -184,9 +184,9 @@ describe('a decision', () => {
     expect(last).toMatchObject({ insurerPaid: '534.56', patientRemainder: '0.00' });
 
     // Decision time is the first decision's; revisions and refusals are audited.
-    const recordedEvents = auditEvents('decision.record').filter((e) => e['transfer'] === transferId);
+    const recordedEvents = (await auditEvents('decision.record')).filter((e) => e['transfer'] === transferId);
     expect(recordedEvents.map((e) => (e['details'] as Record<string, unknown>)['revisionOf'])).toEqual([undefined, first.decisionId]);
-    const reasons = auditEvents('decision.refuse')
+    const reasons = (await auditEvents('decision.refuse'))
       .filter((e) => e['transfer'] === transferId)
       .map((e) => (e['details'] as Record<string, unknown>)['reason']);
     expect(reasons).toEqual(['already-decided', 'decision-id-reused', 'stale-revision']);
@@ -201,11 +201,11 @@ describe('a decision', () => {
     const forged = await signDecision({ ...payload, iat: undefined }, forgedKey);
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, hdx: { ...payload.hdx, explanation: '改过的' } })).toString('base64url')}.${sig}`;
     const misaddressed = await signDecision({ ...payload, aud: 'spiffe://hdx.local/gateway/other-gateway', iat: undefined }, s.taikang.identity.signingKey);
-    const before = auditEvents('decision.refuse').length;
+    const before = (await auditEvents('decision.refuse')).length;
     for (const jws of [forged, tampered, misaddressed, 'not.a.jws']) {
       await expectStatus(submitSignedDecision(s.taikang, `x-${Math.random()}`.slice(0, 12), jws), status.INVALID_ARGUMENT, /does not verify/);
     }
-    const refusals = auditEvents('decision.refuse').slice(before);
+    const refusals = (await auditEvents('decision.refuse')).slice(before);
     expect(refusals.map((e) => (e['details'] as Record<string, unknown>)['reason'])).toEqual(['bad-signature', 'bad-signature', 'bad-signature', 'malformed']);
     // An unverified token's claims name no transfer in the log.
     for (const e of refusals) expect(e['transfer']).toBeUndefined();

@@ -189,10 +189,7 @@ describe('service levels', () => {
     );
     await expectStatus(fetchServiceLevels(s.regulator, { since: new Date(T0), until: new Date(T0 - 1) }), status.INVALID_ARGUMENT);
     await fetchServiceLevels(s.regulator, { insurerId: 'taikang-online' });
-    const events = gw.running.gateway.db
-      .prepare("SELECT event_json FROM audit_events WHERE action = 'audit.query'")
-      .all()
-      .map((r) => JSON.parse((r as { event_json: string }).event_json));
+    const events = (await gw.running.gateway.store.reads.audit.page({ action: 'audit.query', afterSeq: -1 }, 100_000)).map((r) => JSON.parse(r.event_json));
     expect(events.some((e) => e.details.query === 'service-levels' && e.actor === 'szdex')).toBe(true);
   });
 });

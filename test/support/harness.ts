@@ -18,6 +18,7 @@ import { openInsurerSession, type InsurerSession } from '../../insurer-adapter/s
 import { openComplianceSession, type ComplianceSession } from '../../compliance/session.js';
 import { issueCertificate, type CertificateAuthority, type IssueCertificateOptions, type IssuedCertificate } from '../../keys/pki.js';
 import { connectGateway, type GatewayClients } from '../../proto/connect.js';
+import { storeSql, type TestSql } from './sql.js';
 import { testStoreFactory } from './stores.js';
 
 export interface TestExchange {
@@ -43,6 +44,8 @@ export interface TestGateway {
   address: string;
   /** Every log line the gateway wrote, as text. */
   logs: string[];
+  /** Its tables, on either engine (test/support/sql.ts). */
+  sql: TestSql;
   stop(): Promise<void>;
 }
 
@@ -64,7 +67,7 @@ export async function startTestGateway(ex: TestExchange, options: Partial<Gatewa
     store: testStoreFactory(),
     ...options,
   });
-  return { running, address: `localhost:${running.port}`, logs, stop: () => running.stop() };
+  return { running, address: `localhost:${running.port}`, logs, sql: storeSql(running.gateway.store), stop: () => running.stop() };
 }
 
 export interface Sessions {

@@ -30,6 +30,8 @@ import { integrateInto } from './tree.js';
 
 export interface PostgresStore extends Store {
   readonly engine: 'postgres';
+  /** The committed-state pool: for tests and tools that inspect the database; the domain never uses it. */
+  readonly pool: pg.Pool;
 }
 
 export async function openPostgresStore(options: StoreOptions): Promise<PostgresStore> {
@@ -102,6 +104,7 @@ export async function openPostgresStore(options: StoreOptions): Promise<Postgres
   let closing: Promise<void> | null = null;
   return {
     engine: 'postgres',
+    pool,
     transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
       let item: ReturnType<typeof newItem> | undefined;
       return committer.commit(

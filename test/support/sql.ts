@@ -1,0 +1,33 @@
+/**
+ * A look into the gateway's tables for tests, on either engine: SQLite's file through the store's own
+ * connection, PostgreSQL's database through its pool. Statements use `?` placeholders (numbered for
+ * PostgreSQL here) and SQL both engines speak; what only one can answer (SQLite's file bytes, json_extract,
+ * editing rows under the verifier) stays in the SQLite-only tests (README: what runs on PostgreSQL).
+ */
+import type { PostgresStore } from '../../gateway/storage/postgres/store.js';
+import type { SqliteStore } from '../../gateway/storage/sqlite/store.js';
+import type { Store } from '../../gateway/storage/store.js';
+
+export interface TestSql {
+  get<T>(sql: string, ...params: unknown[]): Promise<T | undefined>;
+  all<T>(sql: string, ...params: unknown[]): Promise<T[]>;
+}
+
+export function storeSql(store: Store): TestSql {
+  if (store.engine === 'sqlite') {
+    const db = (store as SqliteStore).db;
+    return {
+      get: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as T | undefined,
+      all: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
+    };
+  }
+  const pool = (store as PostgresStore).pool;
+  const numbered = (sql: string) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  };
+  return {
+    get: async <T>(sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rows[0] as T | undefined,
+    all: async <T>(sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rows as T[],
+  };
+}
