@@ -70,30 +70,7 @@ export async function queryVerified(session: ComplianceSession, filter: EventFil
   const { checkpoint: note } = await unaryCall(session.clients.audit, session.clients.audit.getCheckpoint, {});
   const covered = verifyCheckpoint(note, session.verifier, session.origin).size;
   // 2. The gateway's answer, kept only to compare.
-  const served = new Map<number, string>();
-  let patientRef: string | undefined;
-  if (covered > 0) {
-    const stream = session.clients.audit.queryEvents({
-      since: filter.since,
-      until: filter.until,
-      partyId: filter.partyId ?? '',
-      action: filter.action ?? '',
-      consentId: filter.consentId ?? '',
-      transferId: filter.transferId ?? '',
-      patientNationalId: filter.patientNationalId ?? '',
-      afterSeq: 0,
-      // 0 would mean "no bound"; a one-event log is bounded below instead.
-      untilSeq: covered - 1,
-      limit: Number.isFinite(limit) ? limit : 0,
-    });
-    for await (const message of stream as AsyncIterable<QueryEventsResponse>) {
-      if (message.patientRef) patientRef = message.patientRef;
-      if (message.event) served.set(Number(message.event.seq), message.event.eventJson);
-    }
-  }
-  if (filter.patientNationalId && patientRef === undefined && covered > 0) {
-    throw new Error('the gateway did not say which patient reference it searched with: cannot filter the verified events by patient');
-  }
+  const { served, patientRef } = await servedAnswer(session, filter, covered);
   // 3. Verify the log and filter its events here.
   const events: MatchedEvent[] = [];
   let schemaError: string | undefined;
@@ -115,25 +92,64 @@ export async function queryVerified(session: ComplianceSession, filter: EventFil
   if (verify.ok && schemaError) Object.assign(verify, { ok: false, failure: schemaError });
   if (verify.ok && verify.treeSize < covered) Object.assign(verify, { ok: false, failure: `checkpoint: the log shrank from ${covered} to ${verify.treeSize} during the query` });
   if (!verify.ok) return { verify, events: [], coveredSize: covered, gateway: { answered: served.size, leftOut: [], unexpected: [] } };
-  // 4. Compare. With a limit each answer stops at its last event, and neither can be judged beyond the other's.
+  // 4. Compare.
+  return { verify, events, coveredSize: covered, gateway: compareAnswers(events, served, limit) };
+}
+
+/**
+ * The gateway's own filtered answer over events 0 … covered − 1 (seq → event JSON), and for a patient
+ * query the reference it searched with. Throws if a patient query's answer does not say which.
+ */
+export async function servedAnswer(
+  session: ComplianceSession,
+  filter: EventFilter,
+  covered: number,
+): Promise<{ served: Map<number, string>; patientRef: string | undefined }> {
+  const served = new Map<number, string>();
+  let patientRef: string | undefined;
+  // An empty log is asked too (for one event, dropped), so that the gateway still refuses a filter it cannot read.
+  const limit = covered === 0 ? 1 : filter.limit || 0;
+  const stream = session.clients.audit.queryEvents({
+    since: filter.since,
+    until: filter.until,
+    partyId: filter.partyId ?? '',
+    action: filter.action ?? '',
+    consentId: filter.consentId ?? '',
+    transferId: filter.transferId ?? '',
+    patientNationalId: filter.patientNationalId ?? '',
+    afterSeq: 0,
+    // 0 would mean "no bound"; a one-event log is bounded below instead.
+    untilSeq: Math.max(0, covered - 1),
+    limit,
+  });
+  for await (const message of stream as AsyncIterable<QueryEventsResponse>) {
+    if (message.patientRef) patientRef = message.patientRef;
+    if (message.event && covered > 0) served.set(Number(message.event.seq), message.event.eventJson);
+  }
+  if (filter.patientNationalId && patientRef === undefined && covered > 0) {
+    throw new Error('the gateway did not say which patient reference it searched with: cannot filter the verified events by patient');
+  }
+  return { served, patientRef };
+}
+
+/**
+ * How the gateway's answer compares with the verified matches. With a limit each answer stops at its
+ * last event, and neither can be judged beyond the other's.
+ */
+export function compareAnswers(events: readonly MatchedEvent[], served: ReadonlyMap<number, string>, limit = Number.POSITIVE_INFINITY): QueryReport['gateway'] {
   const servedSeqs = [...served.keys()].sort((a, b) => a - b);
   const servedBound = servedSeqs.length >= limit ? servedSeqs.at(-1)! : Number.POSITIVE_INFINITY;
   const ourBound = events.length >= limit ? events.at(-1)!.event.seq : Number.POSITIVE_INFINITY;
   const ours = new Map(events.map((m) => [m.event.seq, m.json]));
   return {
-    verify,
-    events,
-    coveredSize: covered,
-    gateway: {
-      answered: served.size,
-      leftOut: events.filter((m) => m.event.seq <= servedBound && !served.has(m.event.seq)).map((m) => m.event.seq),
-      unexpected: servedSeqs.filter((seq) => seq <= ourBound && ours.get(seq) !== served.get(seq)),
-    },
+    answered: served.size,
+    leftOut: events.filter((m) => m.event.seq <= servedBound && !served.has(m.event.seq)).map((m) => m.event.seq),
+    unexpected: servedSeqs.filter((seq) => seq <= ourBound && ours.get(seq) !== served.get(seq)),
   };
 }
 
 /** The disagreement as one line naming the events, or undefined when the gateway's search agreed. */
-export function disagreement(report: QueryReport): string | undefined {
+export function disagreement(report: Pick<QueryReport, 'gateway'>): string | undefined {
   const { leftOut, unexpected } = report.gateway;
   if (leftOut.length === 0 && unexpected.length === 0) return undefined;
   const list = (seqs: number[]) => (seqs.length <= 20 ? seqs.join(', ') : `${seqs.slice(0, 20).join(', ')} and ${seqs.length - 20} more`);

@@ -3,11 +3,11 @@
  * Host header (DNS rebinding), the one-time login, the cookie, CSRF and Origin on every POST, the
  * security headers, and no identifier in what the process prints.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenerator } from '../../synthetic/index.js';
 import { startHdx, type HdxProcess } from '../support/cli.js';
 import { createTestExchange, startTestGateway, type TestExchange, type TestGateway } from '../support/harness.js';
+import { csrfOf, httpCall } from './support.js';
 
 let ex: TestExchange;
 let gw: TestGateway;
@@ -16,30 +16,9 @@ let origin: string;
 let loginPath: string;
 let port: number;
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: { Host: `127.0.0.1:${port}`, ...options.headers } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
+const call = (path: string, options: Parameters<typeof httpCall>[2] = {}) => httpCall(port, path, options);
 
 let cookie = '';
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   call(path, { method: 'POST', body, headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', Origin: origin, ...headers } });
