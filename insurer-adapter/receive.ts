@@ -50,8 +50,29 @@ export async function writeDurably(path: string, data: string): Promise<void> {
   await rename(temp, path);
 }
 
-/** Makes the renames into `dir` durable (without it a power cut can lose a file already acknowledged). */
-export async function syncDir(dir: string): Promise<void> {
+/**
+ * Makes the renames into `dir` durable (without it a power cut can lose a file already acknowledged).
+ * Transfers received together share folder fsyncs: a call made while one runs waits for the next, which
+ * starts when that one ends (the running one may have begun before the caller's rename) and serves every
+ * caller that joined it — one fsync per wave instead of one per transfer.
+ */
+export function syncDir(dir: string): Promise<void> {
+  const current = dirSyncs.get(dir);
+  if (!current) return startDirSync(dir);
+  current.next ??= current.done.then(() => startDirSync(dir));
+  return current.next;
+}
+
+const dirSyncs = new Map<string, { done: Promise<void>; next?: Promise<void> }>();
+
+function startDirSync(dir: string): Promise<void> {
+  const run = fsyncDir(dir);
+  const entry = { done: run.then(() => {}, () => {}).then(() => void (dirSyncs.get(dir) === entry && dirSyncs.delete(dir))) };
+  dirSyncs.set(dir, entry);
+  return run;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
