@@ -73,6 +73,17 @@ export class RegistryParties implements PartyLookup {
     return this.directory.jwks(partyId, 'sig', at);
   }
 
+  /**
+   * What the gateway publishes (GetJwks): its own key and the registry's gateway keys valid now, so that
+   * what it signed before a rotation verifies until the older key's grace period ends.
+   */
+  gatewaySigningJwks(own: JWK): JSONWebKeySet {
+    // A registry without the gateway (hand-made for tests): our own key alone.
+    const listed: JSONWebKeySet = this.directory.byId('gateway') ? this.directory.jwks('gateway', 'sig') : { keys: [] };
+    if (listed.keys.some((k) => k.kid === own.kid)) return listed;
+    return { keys: [...listed.keys, own] };
+  }
+
   encryptionKey(partyId: string, at?: Date): JWK {
     try {
       return this.directory.currentKey(partyId, 'enc', at).jwk;

@@ -120,7 +120,7 @@ async function serveGateway(options: GatewayServerOptions, dataDir: string): Pro
     store,
     parties,
     secrets: new GatewaySecrets(identity.masterSecret),
-    signer: createSigner(identity.uri, identity.signingKey, { keys: [signingPublic] }),
+    signer: createSigner(identity.uri, identity.signingKey, () => parties.gatewaySigningJwks(signingPublic)),
     sealer,
     logger,
     ...(options.settings ? { settings: options.settings } : {}),

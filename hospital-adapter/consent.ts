@@ -3,6 +3,7 @@ import { verifyConsentReceipt } from '../keys/formats/receipt.js';
 import { DataCategory } from '../proto/gen/hdx/v1/common.js';
 import type { ConsentTerms, GrantConsentResponse, RevokeConsentResponse } from '../proto/gen/hdx/v1/consent.js';
 import { retryUnavailable, unaryCall } from '../proto/connect.js';
+import { withGatewayKeys } from '../proto/session.js';
 import type { HospitalSession } from './session.js';
 
 /** What adjudicating a discharge needs: everything but free-text notes (minimum necessary). */
@@ -27,10 +28,12 @@ export const CATEGORY_BY_NAME: Record<string, DataCategory> = {
 
 /** The gateway's signed receipt must name us and the gateway, or the grant is not reported done. */
 async function checkReceipt(session: HospitalSession, receipt: string): Promise<void> {
-  await verifyConsentReceipt(receipt, session.gatewayJwks, {
-    audience: session.identity.party.uri,
-    issuer: session.gatewayUri,
-  });
+  await withGatewayKeys(session, (jwks) =>
+    verifyConsentReceipt(receipt, jwks, {
+      audience: session.identity.party.uri,
+      issuer: session.gatewayUri,
+    }),
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import type { AcknowledgeTransferRequest, AcknowledgeTransferResponse, Transfer 
 import { coalescing } from '../proto/coalesce.js';
 import { isTransient, retryUnavailable, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
+import { withGatewayKeys } from '../proto/session.js';
 import { decryptionKeysFor } from './decryption-keys.js';
 import type { InsurerSession } from './session.js';
 
@@ -82,11 +83,13 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 export async function verifyAndOpen(session: InsurerSession, transfer: Transfer) {
-  const claims = await verifyTransferEnvelope(transfer.envelope, session.gatewayJwks, {
-    audience: session.identity.party.uri,
-    issuer: session.gatewayUri,
-    payload: transfer.payload,
-  });
+  const claims = await withGatewayKeys(session, (jwks) =>
+    verifyTransferEnvelope(transfer.envelope, jwks, {
+      audience: session.identity.party.uri,
+      issuer: session.gatewayUri,
+      payload: transfer.payload,
+    }),
+  );
   if (claims.jti !== transfer.transferId) throw new Error('envelope names another transfer');
   const keys = decryptionKeysFor(session, readPayloadHeader(transfer.payload).kid);
   const text = Buffer.from(await openPayload(transfer.payload, keys)).toString('utf8');

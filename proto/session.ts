@@ -4,6 +4,7 @@
  * every party's tool (hospital, insurer, regulator).
  */
 import type { JSONWebKeySet } from 'jose';
+import { VerificationError } from '../keys/errors.js';
 import { loadPartyIdentity, type PartyIdentity } from '../keys/exchange/load.js';
 import { partyUri, type Role } from '../keys/identity.js';
 import { connectGateway, retryUnavailable, unaryCall, type GatewayClients, type RetryOptions } from './connect.js';
@@ -21,6 +22,44 @@ export interface PartySession {
 }
 
 /**
+ * Verifies something the gateway signed with its published keys; a token naming a key we do not have (the
+ * gateway's key was rotated while this session runs) fetches the directory's keys again, once, and retries.
+ */
+export async function withGatewayKeys<T>(session: PartySession, verify: (jwks: JSONWebKeySet) => Promise<T>): Promise<T> {
+  const held = session.gatewayJwks;
+  try {
+    return await verify(held);
+  } catch (error) {
+    if (!(error instanceof VerificationError) || error.code !== 'ERR_KEY') throw error;
+    if (session.gatewayJwks === held) await refreshGatewayJwks(session);
+    return verify(session.gatewayJwks);
+  }
+}
+
+/** One directory fetch at a time per session: transfers that fail together wait for the same answer. */
+const refreshing = new WeakMap<PartySession, Promise<void>>();
+function refreshGatewayJwks(session: PartySession): Promise<void> {
+  let pending = refreshing.get(session);
+  if (!pending) {
+    pending = fetchDirectory(session.clients, session.identity).then((directory) => {
+      session.gatewayJwks = JSON.parse(directory.jwksJson) as JSONWebKeySet;
+    });
+    refreshing.set(session, pending);
+    void pending.finally(() => refreshing.delete(session)).catch(() => {});
+  }
+  return pending;
+}
+
+async function fetchDirectory(clients: GatewayClients, identity: PartyIdentity, retry?: RetryOptions) {
+  // A gateway restarting or at capacity answers UNAVAILABLE: opening a session rides that out too.
+  const directory = await retryUnavailable(() => unaryCall(clients.directory, clients.directory.getJwks, {}), retry);
+  if (directory.issuer !== partyUri(identity.party.trustDomain, 'gateway', 'gateway')) {
+    throw new Error('the gateway does not present the expected identity');
+  }
+  return directory;
+}
+
+/**
  * `retry`: how long to ride out UNAVAILABLE while opening (default 30 s). A caller with its own retry loop
  * and messages (the long-running commands' first connection) passes `{ forMs: 0 }`.
  */
@@ -29,11 +68,7 @@ export async function openPartySession(identityDir: string, role: Role, address?
   if (identity.party.role !== role) throw new Error(`this identity is not a ${role}`);
   const clients = connectGateway(address ?? identity.gateway, identity.tls);
   try {
-    // A gateway restarting or at capacity answers UNAVAILABLE: opening a session rides that out too.
-    const directory = await retryUnavailable(() => unaryCall(clients.directory, clients.directory.getJwks, {}), retry);
-    if (directory.issuer !== partyUri(identity.party.trustDomain, 'gateway', 'gateway')) {
-      throw new Error('the gateway does not present the expected identity');
-    }
+    const directory = await fetchDirectory(clients, identity, retry);
     return {
       identityDir,
       identity,

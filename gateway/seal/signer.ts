@@ -19,7 +19,8 @@ export interface GatewaySigner {
   publicJwks(): JSONWebKeySet;
 }
 
-export function createSigner(uri: string, privateJwk: JWK, publishedJwks: JSONWebKeySet): GatewaySigner {
+/** `published`: the keys verifiers should hold now, asked each time (a rotation's old key stays until its grace ends). */
+export function createSigner(uri: string, privateJwk: JWK, published: () => JSONWebKeySet): GatewaySigner {
   return {
     uri,
     privateJwk,
@@ -33,6 +34,6 @@ export function createSigner(uri: string, privateJwk: JWK, publishedJwks: JSONWe
         },
         privateJwk,
       ),
-    publicJwks: () => publishedJwks,
+    publicJwks: published,
   };
 }

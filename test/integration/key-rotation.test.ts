@@ -4,6 +4,7 @@
  * insurer still opens transfers sealed to the old one.
  */
 import { join } from 'node:path';
+import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { grantConsent } from '../../hospital-adapter/consent.js';
 import { submitBundle } from '../../hospital-adapter/submit.js';
@@ -11,6 +12,7 @@ import { pullTransfers } from '../../insurer-adapter/pull.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { rotatePartyKey } from '../../keys/exchange/rotate.js';
 import { readPayloadHeader } from '../../keys/formats/payload.js';
+import { verifyConsentReceipt } from '../../keys/formats/receipt.js';
 import { createGenerator } from '../../synthetic/index.js';
 import { createTestExchange, idem, openSessions, startTestGateway, terms, type Sessions, type TestExchange, type TestGateway } from '../support/harness.js';
 
@@ -78,4 +80,34 @@ it('an insurer adapter that runs through the rotation opens transfers sealed to 
   expect(outcomes.filter((o) => !o.ok)).toEqual([]);
   const mine = outcomes.find((o) => o.transferId === sent);
   expect(mine?.ok && mine.received.claims.hdx.payloadKid).toBe(rotated.kid);
+});
+
+it('after the gateway’s own signing key is rotated and it restarts, it publishes the old key too, and running sessions take the new one', async () => {
+  const gen = createGenerator(101);
+  const submit = async () => {
+    const r = gen.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000) });
+    const grant = await grantConsent(s.nanshan, { idempotencyKey: idem('g'), patientNationalId: r.patient.nationalId, terms: terms({ insurerId: 'pingan-health' }) });
+    const sent = await submitBundle(s.nanshan, Buffer.from(JSON.stringify(r.bundle)));
+    return { receipt: grant.receipt, transferId: sent.transfers[0]!.transferId };
+  };
+  const before = await submit();
+  const rotated = await rotatePartyKey(ex.summary.dir, 'gateway', 'sig');
+  const port = gw.running.port;
+  await gw.stop();
+  gw = await startTestGateway(ex, { listen: `127.0.0.1:${port}` });
+  // s.nanshan and s.pingan were opened before the rotation: the new key's receipt and envelope verify.
+  const after = await submit();
+
+  const fresh = await openInsurerSession(ex.partyDir('pingan-health'), gw.address);
+  try {
+    expect(fresh.gatewayJwks.keys.map((k) => k.kid).sort()).toEqual([rotated.previousKid, rotated.kid].sort());
+    // Signed before the rotation, still verifiable against what the gateway publishes now.
+    await verifyConsentReceipt(before.receipt, fresh.gatewayJwks, { audience: s.nanshan.identity.party.uri, issuer: fresh.gatewayUri });
+  } finally {
+    fresh.close();
+  }
+  const outcomes = await pullTransfers(s.pingan, { outDir: join(ex.root, 'out-gateway-key') });
+  expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+  const kids = Object.fromEntries(outcomes.flatMap((o) => (o.ok ? [[o.transferId, decodeProtectedHeader(o.received.envelope).kid]] : [])));
+  expect(kids).toEqual({ [before.transferId]: rotated.previousKid, [after.transferId]: rotated.kid });
 });
