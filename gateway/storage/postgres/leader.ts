@@ -48,7 +48,8 @@ export class LeaderLease {
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
-    this.drop();
+    // Resolves once the session has ended: another replica's next lead() may then take the lease.
+    await this.drop();
   }
 
   private async ask(retry = true): Promise<boolean> {
@@ -70,7 +71,7 @@ export class LeaderLease {
       return taken;
     } catch {
       // The session died since the last question: ask once more on a new one. No database: not the leader.
-      this.drop();
+      void this.drop();
       return reused && retry ? this.ask(false) : false;
     }
   }
@@ -89,11 +90,11 @@ export class LeaderLease {
     return client;
   }
 
-  private drop(): void {
+  private drop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     this.setHolding(false);
-    client?.end().catch(() => {});
+    return client ? client.end().catch(() => {}) : Promise.resolve();
   }
 
   private setHolding(holding: boolean): void {

@@ -41,6 +41,7 @@ export class PostgresNotifier implements Notifier {
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private failures = 0;
+  private sending: Promise<void> = Promise.resolve();
   /** Connections made so far (tests watch reconnects). */
   connections = 0;
 
@@ -55,9 +56,14 @@ export class PostgresNotifier implements Notifier {
 
   publish(channel: Channel, payload = ''): void {
     this.local.publish(channel, payload);
-    const client = this.client;
-    // Without a connection the other replicas miss this one; they poll.
-    client?.query(notifyQuery(channel, payload, this.origin)).catch((error: Error) => this.options.onError?.(error));
+    // One query at a time on the connection (node-postgres's own queue is deprecated); without a
+    // connection the other replicas miss this one, and poll.
+    this.sending = this.sending.then(() =>
+      this.client?.query(notifyQuery(channel, payload, this.origin)).then(
+        () => {},
+        (error: Error) => this.options.onError?.(error),
+      ),
+    );
   }
 
   subscribe(channel: Channel, listener: (payload: string) => void): () => void {
