@@ -42,9 +42,44 @@ function logVerifierOf(gatewayDir: string) {
   return { origin, verifier: createNoteVerifier(origin, createPublicKey(identity.logPublicKeyPem)) };
 }
 
+type EventRow = { seq: number; event_json: string; leaf_hash: Buffer };
+
+/**
+ * The log check of any copy (a backup file, a migrated database): the latest checkpoint's signature, then
+ * every event, in seq order, re-hashed into that checkpoint's root. Throws BackupRefused naming `label`.
+ */
+export function logChecker(label: string, gatewayDir: string, latestNote: string | undefined, events: number) {
+  const { origin, verifier } = logVerifierOf(gatewayDir);
+  if (!latestNote) {
+    if (events > 0) throw new BackupRefused(`${label}: ${events} audit events but no signed checkpoint`);
+    return { push: (_row: EventRow) => {}, finish: (): LogCheck => ({ events: 0, checkpointSize: 0, rootHash: '' }) };
+  }
+  let checkpoint: ReturnType<typeof verifyCheckpoint>;
+  try {
+    checkpoint = verifyCheckpoint(latestNote, verifier, origin);
+  } catch (error) {
+    throw new BackupRefused(`${label}: the latest checkpoint does not verify with this gateway's log key (${(error as Error).message})`);
+  }
+  const root = new RootAccumulator();
+  return {
+    push(row: EventRow) {
+      if (row.seq !== root.size) throw new BackupRefused(`${label}: audit event ${root.size} is missing`);
+      const leaf = leafHash(Buffer.from(row.event_json, 'utf8'));
+      if (!leaf.equals(row.leaf_hash)) throw new BackupRefused(`${label}: audit event ${row.seq} does not match its leaf hash`);
+      root.push(leaf);
+      if (root.size === checkpoint.size && !root.root().equals(Buffer.from(checkpoint.rootHash))) {
+        throw new BackupRefused(`${label}: the audit events do not hash to the signed checkpoint at size ${checkpoint.size}`);
+      }
+    },
+    finish(): LogCheck {
+      if (root.size < checkpoint.size) throw new BackupRefused(`${label}: the signed checkpoint covers ${checkpoint.size} events, the file has ${root.size}`);
+      return { events, checkpointSize: checkpoint.size, rootHash: Buffer.from(checkpoint.rootHash).toString('base64') };
+    },
+  };
+}
+
 /** Checks a database file (see the header); throws BackupRefused naming what failed. */
 export function checkDatabaseLog(path: string, gatewayDir: string): LogCheck {
-  const { origin, verifier } = logVerifierOf(gatewayDir);
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -56,28 +91,9 @@ export function checkDatabaseLog(path: string, gatewayDir: string): LogCheck {
     if (check !== 'ok') throw new BackupRefused(`${path}: the database file is damaged (${String(check)})`);
     const last = db.prepare('SELECT note FROM checkpoints ORDER BY tree_size DESC LIMIT 1').get() as { note: string } | undefined;
     const events = (db.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
-    if (!last) {
-      if (events > 0) throw new BackupRefused(`${path}: ${events} audit events but no signed checkpoint`);
-      return { events: 0, checkpointSize: 0, rootHash: '' };
-    }
-    let checkpoint;
-    try {
-      checkpoint = verifyCheckpoint(last.note, verifier, origin);
-    } catch (error) {
-      throw new BackupRefused(`${path}: the latest checkpoint does not verify with this gateway's log key (${(error as Error).message})`);
-    }
-    const root = new RootAccumulator();
-    for (const row of db.prepare('SELECT seq, event_json, leaf_hash FROM audit_events ORDER BY seq').iterate() as Iterable<{ seq: number; event_json: string; leaf_hash: Buffer }>) {
-      if (row.seq !== root.size) throw new BackupRefused(`${path}: audit event ${root.size} is missing`);
-      const leaf = leafHash(Buffer.from(row.event_json, 'utf8'));
-      if (!leaf.equals(row.leaf_hash)) throw new BackupRefused(`${path}: audit event ${row.seq} does not match its leaf hash`);
-      root.push(leaf);
-      if (root.size === checkpoint.size && !root.root().equals(Buffer.from(checkpoint.rootHash))) {
-        throw new BackupRefused(`${path}: the audit events do not hash to the signed checkpoint at size ${checkpoint.size}`);
-      }
-    }
-    if (root.size < checkpoint.size) throw new BackupRefused(`${path}: the signed checkpoint covers ${checkpoint.size} events, the file has ${root.size}`);
-    return { events, checkpointSize: checkpoint.size, rootHash: Buffer.from(checkpoint.rootHash).toString('base64') };
+    const log = logChecker(path, gatewayDir, last?.note, events);
+    for (const row of db.prepare('SELECT seq, event_json, leaf_hash FROM audit_events ORDER BY seq').iterate() as Iterable<EventRow>) log.push(row);
+    return log.finish();
   } finally {
     db.close();
   }

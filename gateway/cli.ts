@@ -2,8 +2,9 @@
  * `hdx gateway serve`: runs the gateway as a service (cli/runtime/service.ts) until SIGINT/SIGTERM; its
  * settings come from flags, HDX_GATEWAY_… variables or `--config` (cli/runtime/settings.ts).
  * `hdx gateway backup|restore`: a consistent copy of the database while it serves, and putting one back.
+ * `hdx gateway migrate --to postgres`: the exchange moved from SQLite into PostgreSQL, its log verified.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { runService } from '../cli/runtime/service.js';
 import { mkdirSync } from 'node:fs';
 import { addSettings, parseWith, type Setting } from '../cli/runtime/settings.js';
@@ -108,5 +109,21 @@ export function registerGatewayCommands(program: Command): void {
       if (opts.dbDir !== undefined) mkdirSync(opts.dbDir, { recursive: true, mode: 0o700 });
       const restored = restoreDatabase(file, folders(opts));
       process.stdout.write(`restored ${file}: ${described(restored)}${restored.replaced ? `; the previous database is kept as ${restored.replaced}` : ''}\n`);
+    });
+  gateway
+    .command('migrate')
+    .description('copy the exchange from gateway.db into an empty PostgreSQL database, committed only once the copy’s audit log verifies (the gateway must be stopped; gateway.db is left as it was)')
+    .requiredOption('--to <engine>', 'the engine to move to: postgres', parseWith((value) => {
+      if (value !== 'postgres') throw new ValueError('must be postgres');
+      return value;
+    }))
+    .addOption(new Option(SERVE_SETTINGS.postgres.flags, 'the empty PostgreSQL database to move to (libpq URL)').env(SERVE_SETTINGS.postgres.env).argParser(parseWith(postgresUrl)).makeOptionMandatory())
+    .option('--data <dir>', SERVE_SETTINGS.data.description, parseWith(existingPath('folder')), SERVE_SETTINGS.data.default)
+    .option('--db-dir <dir>', SERVE_SETTINGS.dbDir.description, parseWith(existingPath('folder')))
+    .action(async (opts: { postgres: string; data: string; dbDir?: string }) => {
+      const { importSqlite } = await import('./storage/postgres/import-sqlite.js');
+      const result = await importSqlite(folders(opts), opts.postgres);
+      const copied = Object.entries(result.rows).map(([table, n]) => `${n} ${table}`).join(', ');
+      process.stdout.write(`migrated to PostgreSQL: ${copied}; ${described(result)}\n`);
     });
 }
