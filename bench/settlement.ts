@@ -199,6 +199,13 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       hospital: result.cpuMs / records,
     };
     const cpuTotal = cpuPerRecord.gateway + cpuPerRecord.insurer + cpuPerRecord.hospital;
+    const { commits } = gatewayResult;
+    const gatewayLoop = {
+      mainThreadCpu: gatewayResult.mainThreadCpuMs / records,
+      commits: commits.batches / records,
+      itemsPerCommit: commits.items / commits.batches,
+      commitMs: (commits.seconds * 1000) / records,
+    };
     const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
     if (run.soak) return soakLines(rate, rss.gateway, result.measuredFrom, measuredTo, note);
     return settlementLines({
@@ -208,6 +215,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       rows: gatewayResult.rows,
       cpuPerRecord,
       cpuTotal,
+      gatewayLoop,
       gatewayRssPeak: rss.gateway.peakMb(),
       partyRssPeak: { hospital: rss.hospital.peakMb(), insurer: rss.insurer.peakMb() },
       cores: availableParallelism(),

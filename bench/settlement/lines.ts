@@ -33,6 +33,8 @@ export interface SettlementFigures {
   rows: StageRow[];
   cpuPerRecord: { gateway: number; insurer: number; hospital: number };
   cpuTotal: number;
+  /** Per record: the gateway's event-loop thread CPU (ms), group commits, and the ms they held the event loop. */
+  gatewayLoop: { mainThreadCpu: number; commits: number; itemsPerCommit: number; commitMs: number };
   gatewayRssPeak: number;
   partyRssPeak: { hospital: number; insurer: number };
   cores: number;
@@ -102,6 +104,24 @@ export function settlementLines(f: SettlementFigures): BenchLine[] {
       note: `user + system, all threads, warm-up included; ${rate}/s on ${f.cores} cores leaves ${((f.cores * 1000) / rate).toFixed(1)} ms per record`,
     },
     { name: `${label}: CPU per record, gateway`, value: f.cpuPerRecord.gateway, unit: 'ms' },
+    {
+      name: `${label}: CPU per record, gateway event-loop thread`,
+      value: f.gatewayLoop.mainThreadCpu,
+      unit: 'ms',
+      note: 'the one thread every call, SQL statement and audit append runs on; the rest is seal workers, GC and JIT threads',
+    },
+    {
+      name: `${label}: gateway group commits per record`,
+      value: f.gatewayLoop.commits,
+      unit: 'commits',
+      note: `${f.gatewayLoop.itemsPerCommit.toFixed(1)} state changes per commit (one fsync each, synchronous=FULL)`,
+    },
+    {
+      name: `${label}: gateway event loop held by group commits, per record`,
+      value: f.gatewayLoop.commitMs,
+      unit: 'ms',
+      note: 'statements and COMMIT (fsync) of the batches, wall time (stretched when the machine is shared); better-sqlite3 is synchronous, so nothing else runs on the loop meanwhile',
+    },
     { name: `${label}: CPU per record, insurer adapter`, value: f.cpuPerRecord.insurer, unit: 'ms' },
     { name: `${label}: CPU per record, hospital adapter`, value: f.cpuPerRecord.hospital, unit: 'ms' },
     {

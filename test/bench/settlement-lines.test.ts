@@ -27,6 +27,7 @@ const figures = (over: Partial<Parameters<typeof settlementLines>[0]> = {}) =>
     rows,
     cpuPerRecord: { gateway: 1, insurer: 0.5, hospital: 0.25 },
     cpuTotal: 1.75,
+    gatewayLoop: { mainThreadCpu: 0.6, commits: 0.5, itemsPerCommit: 8, commitMs: 1.5 },
     gatewayRssPeak: 200,
     partyRssPeak: { hospital: 100, insurer: 100 },
     cores: 2,
@@ -52,6 +53,13 @@ describe('settlement bench figures', () => {
     expect(value(lines, 'sustained decided').value).toBeCloseTo(10 / 0.94);
     const undecided = figures({ rows: rows.map((r, i) => (i >= 5 ? { ...r, decided: null } : r)) });
     expect(value(undecided, 'sustained decided').value).toBeCloseTo(5 / 0.44);
+  });
+
+  it("reports the gateway's event-loop thread, its group commits per record and the time they held it", () => {
+    const lines = figures();
+    expect(value(lines, 'CPU per record, gateway event-loop thread').value).toBe(0.6);
+    expect(value(lines, 'gateway group commits per record')).toMatchObject({ value: 0.5, note: expect.stringContaining('8.0 state changes per commit') });
+    expect(value(lines, 'gateway event loop held by group commits, per record').value).toBe(1.5);
   });
 
   it('fails the p99 target when records went missing, and sets no target above 200/s', () => {
