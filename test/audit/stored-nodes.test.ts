@@ -10,11 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ParallelEventChain } from '../../compliance/parallel-chain.js';
 import { PROOF_FORMAT, proveEvent, type InclusionProofFile } from '../../compliance/proofs.js';
+import { StoredTreeCheck } from '../../compliance/stored-tree.js';
 import { verifyLog } from '../../compliance/verify.js';
 import { unaryCall } from '../../proto/connect.js';
 import { createTestExchange, type TestExchange } from '../support/harness.js';
-import { populate, restartableGateway, runAuditCli } from './support.js';
+import { allEvents, populate, restartableGateway, runAuditCli } from './support.js';
 import { dropAppendOnlyTriggers } from './tamper.js';
 
 let ex: TestExchange;
@@ -44,6 +46,20 @@ async function servedProofFile(seq: number, name: string): Promise<string> {
   return path;
 }
 
+/** The officer's node check alone, over every event, asking `span` leaves' nodes at a time. */
+async function checkNodes(span: number): Promise<StoredTreeCheck> {
+  const tree = new StoredTreeCheck(g.s.regulator, span);
+  const chain = new ParallelEventChain({ workers: 0, onNode: tree.recomputed });
+  const events = await allEvents(g.s.regulator);
+  for (let i = 0; i < events.length; i += 3) {
+    await chain.push(events.slice(i, i + 3));
+    await tree.compare();
+  }
+  await chain.finish();
+  await tree.compare(true);
+  return tree;
+}
+
 const verifyCli = () => runAuditCli('audit', 'verify', '--identity', identity(), '--gateway', g.gw.address, '--state', statePath());
 const checkProofCli = (path: string) => runAuditCli('audit', 'check-proof', path, '--log-key', g.s.regulator.verifierKey);
 
@@ -70,6 +86,16 @@ describe('an edited stored Merkle node', () => {
     await expect(unaryCall(audit, audit.listTreeNodes, { fromSize: 3, toSize: 2 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
     const { nodes } = await unaryCall(audit, audit.listTreeNodes, { fromSize: 2, toSize: 4 });
     expect(nodes.map((n) => [n.level, n.index])).toEqual([[0, 2], [0, 3], [1, 1], [2, 0]]);
+  });
+
+  it('the officer compares every stored node whatever the span of its requests', async () => {
+    const events = (await allEvents(g.s.regulator)).length;
+    const stored = 2 * events - [...events.toString(2)].filter((b) => b === '1').length;
+    for (const span of [1, 4, 7, 10_000]) {
+      const tree = await checkNodes(span);
+      expect(tree.failure, `span ${span}`).toBeUndefined();
+      expect(tree.compared, `span ${span}`).toBe(stored);
+    }
   });
 
   it('passes before the edit; after it a served proof is rejected and verify names the node', async () => {
@@ -104,5 +130,6 @@ describe('an edited stored Merkle node', () => {
     expect(after.out).toContain('✓ the log is unchanged since the saved checkpoint');
     const newcomer = await verifyLog(g.s.regulator, { statePath: join(ex.root, 'newcomer.json') });
     expect(newcomer.failure).toBe('tree nodes: stored tree node (level 2, index 1) covering events 4–7 does not match the events');
+    for (const span of [1, 5]) expect((await checkNodes(span)).failure).toBe('stored tree node (level 2, index 1) covering events 4–7 does not match the events');
   });
 });
