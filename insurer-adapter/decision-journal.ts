@@ -84,9 +84,20 @@ async function drain(path: string): Promise<void> {
   }
 }
 
+/** Journal files this process has appended to: their last line is known to be whole. */
+const started = new Set<string>();
+
 async function appendText(path: string, text: string, sync: boolean): Promise<void> {
-  const handle = await open(path, 'a', 0o600);
+  const handle = await open(path, 'a+', 0o600);
   try {
+    // A crash may have torn the last line: start on a line of our own, or the first new line would be
+    // glued to the torn one and lost with it.
+    if (!started.has(path)) {
+      const { size } = await handle.stat();
+      const last = Buffer.alloc(1);
+      if (size > 0 && (await handle.read(last, 0, 1, size - 1)).bytesRead === 1 && last[0] !== 0x0a) text = `\n${text}`;
+      started.add(path);
+    }
     await handle.appendFile(text);
     if (sync) await handle.datasync();
   } finally {

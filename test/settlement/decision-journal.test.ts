@@ -45,6 +45,16 @@ describe("the insurer's decision journal", () => {
     expect(state.signed.has('trf_a')).toBe(true);
   });
 
+  it('starts on a line of its own after a line torn by a crash, so the next entry is kept', async () => {
+    const dir = inbox();
+    writeFileSync(join(dir, 'decisions.jsonl'), '{"signed":{"transferId":"trf_a","deci');
+    await journalSigned(dir, { transferId: 'trf_b', decisionId: 'dec-b', outcome: 'approved', jws: token('dec-b') });
+    await journalSent(dir, { transferId: 'trf_b', decisionId: 'dec-b', outcome: 'approved', recordedAt: new Date(), replayed: false });
+    const state = readJournal(dir);
+    expect([...state.signed.keys()]).toEqual(['trf_b']);
+    expect([...state.sent]).toEqual(['trf_b']);
+  });
+
   it('reads the token and marker files an earlier version left in the inbox', () => {
     const dir = inbox();
     writeFileSync(join(dir, 'trf_old.decision.jws'), token('dec-old'));
