@@ -6,9 +6,7 @@
  * Prints kills, acknowledged, found, lost, duplicates, audit verified; exits 1 on any loss, duplicate or
  * verification failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,54 +21,16 @@ import { initExchange } from '../../keys/exchange/init.js';
 import { describeError } from '../../proto/errors.js';
 import { createGenerator } from '../../synthetic/index.js';
 import { terms } from '../support/harness.js';
+import { freePort, startGatewayProcess, stopProcess } from '../support/gateway-process.js';
 
 const argv = process.argv.slice(2);
 const KILLS = Number(argv[argv.indexOf('--kills') + 1] || 20) || 20;
 const SUBMITTERS = 4;
 const root = mkdtempSync(join(tmpdir(), 'hdx-crash-'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `hdx gateway serve` as a child; resolves once it logs that it listens. */
-function startChild(gatewayDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, '../../cli/main.ts'), 'gateway', 'serve', '--data', gatewayDir, '--listen', `127.0.0.1:${port}`, '--seal-workers', '1', '--lease-seconds', '2'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('gateway listening')) {
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume();
-        child.stderr!.resume();
-        resolve(child);
-      }
-    };
-    // The service writes its log to stderr.
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => output.includes('gateway listening') || reject(new Error(`gateway exited before listening (${code ?? signal}): ${output.slice(-2000)}`)));
-  });
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
+const startChild = (gatewayDir: string, port: number) =>
+  startGatewayProcess(['--data', gatewayDir, '--listen', `127.0.0.1:${port}`, '--seal-workers', '1', '--lease-seconds', '2']);
+const kill = stopProcess;
 
 async function main(): Promise<number> {
   const summary = await initExchange(join(root, 'exchange'));
