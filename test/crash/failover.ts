@@ -45,7 +45,7 @@ async function main(): Promise<number> {
         `found              ${r.found}`,
         `lost               ${r.lost}`,
         `duplicates         ${duplicates} (submissions ${d.submissions}, transfers ${d.transfers}, deliveries ${d.deliveries}, decisions ${d.decisions}, at hospital ${d.atHospital})`,
-        `insurer stored     ${r.delivered} of ${r.transfers}, decided ${r.decided}, decisions at hospital ${r.atHospital} (reconnects insurer ${r.reconnects.insurer}, hospital ${r.reconnects.hospital})`,
+        `insurer stored     ${r.delivered} of ${r.transfers} (offered again before the acknowledgement held: ${r.redelivered}), decided ${r.decided}, decisions at hospital ${r.atHospital} (reconnects insurer ${r.reconnects.insurer}, hospital ${r.reconnects.hospital})`,
         `not acknowledged   ${[...r.notAcknowledged].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}`,
         `leader changes     ${r.leaderChanges} (checkpoints at the leaders' deaths ${r.checkpoints.atLeaderDeaths.join(', ')}; grew after each: ${r.checkpoints.grewAfter.every(Boolean) ? 'yes' : 'NO'})`,
         `audit verified     ${verified ? `yes (${r.after.treeSize} events, consistent with the officer's checkpoint at ${r.before.treeSize} saved before the kills)` : `NO — ${r.after.failure ?? 'not consistent with the saved checkpoint'}`}`,

@@ -49,7 +49,10 @@ export interface FailoverResult {
   transfers: number;
   found: number;
   lost: number;
+  /** `deliveries`: transfers offered again after the insurer's acknowledgement was confirmed. */
   duplicates: { submissions: number; transfers: number; deliveries: number; decisions: number; atHospital: number };
+  /** Transfers offered more than once before their acknowledgement held (leases run out: at least once). */
+  redelivered: number;
   /** Acknowledged transfers the insurer stored and acknowledged, decided, and whose decision the hospital has. */
   delivered: number;
   decided: number;
@@ -159,6 +162,28 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
 
   const abort = new AbortController();
   const deliveries = new Map<string, number>(); // transfer → times stored and acknowledged
+  // Delivery is at least once: a transfer whose lease ran out before its acknowledgement landed (a killed
+  // replica's, or a slow insurer's) is offered again. What must never happen is an offer after the insurer
+  // was told its acknowledgement holds: the offers are seen where the adapter reads its stream.
+  const offers = new Map<string, number>();
+  let offeredAfterAck = 0;
+  const delivery = insurer.clients.delivery;
+  const pull = delivery.pullTransfers.bind(delivery);
+  delivery.pullTransfers = ((...args: Parameters<typeof pull>) => {
+    const stream = pull(...args);
+    const iterate = stream[Symbol.asyncIterator].bind(stream);
+    stream[Symbol.asyncIterator] = async function* () {
+      for await (const message of iterate() as AsyncIterable<{ transfer?: { transferId: string } }>) {
+        const id = message.transfer?.transferId;
+        if (id !== undefined) {
+          offers.set(id, (offers.get(id) ?? 0) + 1);
+          if (deliveries.has(id)) offeredAfterAck += 1;
+        }
+        yield message;
+      }
+    } as typeof stream[typeof Symbol.asyncIterator];
+    return stream;
+  }) as typeof delivery.pullTransfers;
   const decided = new Set<string>();
   const atHospital = new Map<string, number>(); // transfer → decisions the hospital received
   const reconnects = { hospital: 0, insurer: 0 };
@@ -264,10 +289,11 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
       duplicates: {
         submissions: await duplicateCount('SELECT bundle_digest FROM submissions GROUP BY bundle_digest HAVING count(*) > 1'),
         transfers: await duplicateCount('SELECT submission_id FROM transfers GROUP BY submission_id, insurer_id HAVING count(*) > 1'),
-        deliveries: [...deliveries.values()].filter((n) => n > 1).length,
+        deliveries: offeredAfterAck,
         decisions: await duplicateCount('SELECT transfer_id FROM decisions GROUP BY transfer_id HAVING count(*) > 1'),
         atHospital: [...atHospital.values()].filter((n) => n > 1).length,
       },
+      redelivered: [...offers.values()].filter((n) => n > 1).length,
       delivered: expected.filter((t) => deliveries.has(t)).length,
       decided: expected.filter((t) => decided.has(t)).length,
       atHospital: expected.filter((t) => atHospital.has(t)).length,
