@@ -80,14 +80,7 @@ function drop(folder: string, name: string, content: string): void {
 
 const jsonFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && !f.includes('.receipt') && !f.includes('.reason')).sort() : []);
 
-function transfersIn(gatewayDir: string): number {
-  const db = new Database(join(gatewayDir, 'gateway.db'), { readonly: true });
-  try {
-    return (db.prepare("SELECT COUNT(*) AS n FROM transfers").get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
+const transfersIn = async () => (await gw!.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM transfers'))!.n;
 
 beforeAll(async () => {
   ex = await createTestExchange();
@@ -153,7 +146,7 @@ describe('hdx hospital watch', () => {
       await daemon;
       return events.find((e): e is Extract<WatchEvent, { kind: 'submitted' }> => e.kind === 'submitted')!;
     };
-    const before = transfersIn(ex.summary.gateway.dir);
+    const before = (await transfersIn());
     const first = await run();
     expect(first.replayed).toBe(false);
     // The crash: the gateway has the submission, the outbox and the folder do not show it yet.
@@ -164,7 +157,7 @@ describe('hdx hospital watch', () => {
     const again = await run();
     expect(again.replayed).toBe(true);
     expect(again.submissionId).toBe(first.submissionId);
-    expect(transfersIn(ex.summary.gateway.dir) - before).toBe(1);
+    expect((await transfersIn()) - before).toBe(1);
   }, 90_000);
 
   it('stopped in the middle of a batch and started again: every file moved once, none sent twice', async () => {
@@ -172,7 +165,7 @@ describe('hdx hospital watch', () => {
     const folder = join(ex.root, 'drop-restart');
     mkdirSync(folder);
     records.forEach((r, i) => drop(folder, `stay-${i}.json`, JSON.stringify(r.bundle)));
-    const before = transfersIn(ex.summary.gateway.dir);
+    const before = (await transfersIn());
     const submitted: Array<Extract<WatchEvent, { kind: 'submitted' }>> = [];
     const stop = new AbortController();
     const first = watchDropFolder({
@@ -200,6 +193,6 @@ describe('hdx hospital watch', () => {
     expect(jsonFiles(folder)).toEqual([]);
     expect(submitted.filter((e) => e.replayed)).toEqual([]);
     expect(new Set(submitted.map((e) => e.submissionId)).size).toBe(8);
-    expect(transfersIn(ex.summary.gateway.dir) - before).toBe(8);
+    expect((await transfersIn()) - before).toBe(8);
   }, 90_000);
 });

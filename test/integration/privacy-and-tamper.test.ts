@@ -85,17 +85,8 @@ describe('no identifier leaves the hospital', () => {
     expect(leaks(gw.logs.join(''))).toEqual([]);
   });
 
-  it('none appears anywhere in the gateway’s database files', () => {
-    const dir = ex.summary.gateway.dir;
-    const dbFiles = readdirSync(dir).filter((f) => f.startsWith('gateway.db'));
-    expect(dbFiles).toContain('gateway.db');
-    const bytes = Buffer.concat(dbFiles.map((f) => readFileSync(join(dir, f))));
-    // SQLite stores text in the database's encoding, UTF-8 here; so search for UTF-8 bytes. (Searching
-    // UTF-16 too made the test flaky: a two-character name is 4 bytes in UTF-16, which random hash
-    // bytes contain by chance about once in a hundred runs.)
-    const db = new Database(join(dir, 'gateway.db'), { readonly: true });
-    expect(db.pragma('encoding', { simple: true })).toBe('UTF-8');
-    db.close();
+  it('none appears anywhere in the gateway’s database files', async () => {
+    const bytes = await databaseBytes();
     const found = records
       .flatMap((r) => r.identifiers)
       .filter((id) => distinctive(id) && bytes.includes(Buffer.from(id, 'utf8')));
@@ -105,19 +96,38 @@ describe('no identifier leaves the hospital', () => {
   });
 });
 
+/** SQLite: the database's files, byte for byte. PostgreSQL: every row of every table, as text. */
+async function databaseBytes(): Promise<Buffer> {
+  if (gw.running.gateway.store.engine === 'postgres') {
+    const tables = await gw.sql.all<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`);
+    expect(tables.map((t) => t.name)).toContain('transfer_payloads');
+    const rows = await Promise.all(tables.map((t) => gw.sql.all<{ row: string }>(`SELECT t::text AS row FROM "${t.name}" t`)));
+    return Buffer.from(rows.flat().map((r) => r.row).join('\n'), 'utf8');
+  }
+  const dir = ex.summary.gateway.dir;
+  const dbFiles = readdirSync(dir).filter((f) => f.startsWith('gateway.db'));
+  expect(dbFiles).toContain('gateway.db');
+  // SQLite stores text in the database's encoding, UTF-8 here; so search for UTF-8 bytes. (Searching
+  // UTF-16 too made the test flaky: a two-character name is 4 bytes in UTF-16, which random hash
+  // bytes contain by chance about once in a hundred runs.)
+  const db = new Database(join(dir, 'gateway.db'), { readonly: true });
+  expect(db.pragma('encoding', { simple: true })).toBe('UTF-8');
+  db.close();
+  return Buffer.concat(dbFiles.map((f) => readFileSync(join(dir, f))));
+}
+
 describe('the regulator notices tampering', () => {
   it('an audit row altered in the database file is detected by `hdx audit verify`', async () => {
     const statePath = join(ex.root, 'officer.json');
     expect((await verifyLog(s.regulator, { statePath })).ok).toBe(true);
 
-    const db = new Database(join(ex.summary.gateway.dir, 'gateway.db'));
-    db.exec('DROP TRIGGER audit_events_no_update');
-    const row = db.prepare(`SELECT seq, event_json FROM audit_events WHERE action = 'record.deny' LIMIT 1`).get() as {
-      seq: number;
-      event_json: string;
-    };
-    db.prepare('UPDATE audit_events SET event_json = ? WHERE seq = ?').run(row.event_json.replace('"denied"', '"ok"'), row.seq);
-    db.close();
+    // Someone with database access lifts the append-only guard and edits an event.
+    const postgres = gw.running.gateway.store.engine === 'postgres';
+    await gw.sql.run(postgres ? 'ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only' : 'DROP TRIGGER audit_events_no_update');
+    const row = (await gw.sql.get<{ seq: number; event_json: string }>(
+      `SELECT seq, event_json FROM audit_events WHERE action = 'record.deny' ORDER BY seq LIMIT 1`,
+    ))!;
+    await gw.sql.run('UPDATE audit_events SET event_json = ? WHERE seq = ?', row.event_json.replace('"denied"', '"ok"'), row.seq);
 
     const report = await verifyLog(s.regulator, { statePath });
     expect(report.ok).toBe(false);

@@ -98,14 +98,13 @@ describe('the hospital decision stream', () => {
   it('sets aside a decision that was altered on the gateway, and carries on', async () => {
     const [altered, fine] = await decideMany(2);
     // Someone with database access changes an amount in the stored token.
-    const db = gw.running.gateway.db;
-    const row = db.prepare('SELECT cursor, decision FROM decisions WHERE decision_id = ?').get(altered) as { cursor: number; decision: string };
+    const row = (await gw.sql.get<{ cursor: number; decision: string }>('SELECT cursor, decision FROM decisions WHERE decision_id = ?', altered))!;
     const [h, p, sig] = row.decision.split('.');
     const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
     payload.hdx.amounts.payable = payload.hdx.amounts.patientPaid;
     payload.hdx.amounts.patientRemainder = '0.00';
     const forged = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`;
-    db.prepare('UPDATE decisions SET decision = ? WHERE cursor = ?').run(forged, row.cursor);
+    expect(await gw.sql.run('UPDATE decisions SET decision = ? WHERE cursor = ?', forged, row.cursor)).toBe(1);
 
     const events: DecisionEvent[] = [];
     const summary = await followDecisions(s.nanshan, { outDir: out(), onDecision: (e) => void events.push(e) });

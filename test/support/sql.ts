@@ -11,6 +11,8 @@ import type { Store } from '../../gateway/storage/store.js';
 export interface TestSql {
   get<T>(sql: string, ...params: unknown[]): Promise<T | undefined>;
   all<T>(sql: string, ...params: unknown[]): Promise<T[]>;
+  /** A change (as someone with database access would make it); resolves with the rows changed. */
+  run(sql: string, ...params: unknown[]): Promise<number>;
 }
 
 export function storeSql(store: Store): TestSql {
@@ -19,6 +21,7 @@ export function storeSql(store: Store): TestSql {
     return {
       get: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).get(...params) as T | undefined,
       all: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
+      run: async (sql: string, ...params: unknown[]) => db.prepare(sql).run(...params).changes,
     };
   }
   const pool = (store as PostgresStore).pool;
@@ -29,5 +32,6 @@ export function storeSql(store: Store): TestSql {
   return {
     get: async <T>(sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rows[0] as T | undefined,
     all: async <T>(sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rows as T[],
+    run: async (sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rowCount ?? 0,
   };
 }
