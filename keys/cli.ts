@@ -34,7 +34,7 @@ export function registerKeysCommands(program: Command): Command {
     .option('--hospital <id=name...>', 'hospitals (replaces the default hospitals)')
     .option('--insurer <id=name...>', 'insurers (replaces the default insurers)')
     .option('--regulator <id=name...>', 'regulators (replaces the default regulator)')
-    .option('--gateway-address <host[:port]>', 'address the parties dial (port 7443 if omitted); its host is put in the gateway certificate', 'localhost:7443')
+    .option('--gateway-address <host[:port],…>', 'address the parties dial (port 7443 if omitted), or several replicas’ comma-separated; every host is put in the gateway certificate', 'localhost:7443')
     .addOption(new Option('--sig-alg <alg>', 'signing key algorithm').choices(SIGNING_ALGS).default('ES256'))
     .addOption(new Option('--enc-alg <alg>', "insurers' encryption key algorithm").choices(ENCRYPTION_ALGS).default('ECDH-ES+A256KW'))
     .addOption(new Option('--enc-crv <crv>', 'curve for ECDH-ES+A256KW (default P-256)').choices(['P-256', 'X25519']))

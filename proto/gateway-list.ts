@@ -6,7 +6,7 @@
  * UNAVAILABLE, the adapters' own retry re-sends it (idempotency keys make that safe), and the channel
  * reaches the next replica. Every replica presents the gateway's certificate and TLS checks it against the
  * FIRST address's host, so that name must be in the certificate's SAN (localhost, 127.0.0.1 and ::1 always
- * are; `hdx keys init --gateway-address` adds its host).
+ * are; `hdx keys init --gateway-address a:7443,b:7443` adds every host, and puts the list in party.json).
  */
 import { experimental, Metadata, status } from '@grpc/grpc-js';
 import { lookup } from 'node:dns/promises';

@@ -163,9 +163,11 @@ function checkOptions(o: InitExchangeOptions): CheckedOptions {
   if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
   const trustDomain = o.trustDomain ?? DEFAULT_TRUST_DOMAIN;
   if (!isTrustDomain(trustDomain)) throw new TypeError('invalid trust domain');
-  const gatewayAddress = withDefaultPort(o.gatewayAddress ?? DEFAULT_GATEWAY_ADDRESS);
-  if (!ADDRESS.test(gatewayAddress)) throw new TypeError('gatewayAddress must be host:port');
-  const listen = o.listen ?? `127.0.0.1:${gatewayAddress.slice(gatewayAddress.lastIndexOf(':') + 1)}`;
+  // Several replicas' addresses, comma-separated, are dialled in order (proto/gateway-list.ts).
+  const addresses = String(o.gatewayAddress ?? DEFAULT_GATEWAY_ADDRESS).split(',').map((entry) => withDefaultPort(entry.trim()));
+  if (!addresses.every((entry) => ADDRESS.test(entry))) throw new TypeError('gatewayAddress must be host:port');
+  const gatewayAddress = addresses.join(',');
+  const listen = o.listen ?? `127.0.0.1:${addresses[0]!.slice(addresses[0]!.lastIndexOf(':') + 1)}`;
   if (!ADDRESS.test(listen)) throw new TypeError('listen must be host:port');
   const signingAlg = o.signingAlg ?? 'ES256';
   if (!isSigningAlg(signingAlg)) throw new TypeError('invalid signing algorithm');

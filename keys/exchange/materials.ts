@@ -112,14 +112,17 @@ export function createGatewayFiles(dir: string, ctx: GatewayContext): { party: R
 
 /**
  * The gateway certificate's names: localhost and the loopback addresses (for local tools), and the host
- * the parties dial (`gatewayAddress`), as an IP address or a DNS name — else TLS refuses that address.
+ * of every address the parties dial (`gatewayAddress`, comma-separated for replicas), as an IP address or
+ * a DNS name — else TLS refuses that address.
  */
 export function gatewayNames(gatewayAddress: string): { dnsNames: string[]; ipAddresses: string[] } {
-  const host = gatewayAddress.slice(0, gatewayAddress.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
   const dnsNames = new Set(['localhost']);
   const ipAddresses = new Set(['127.0.0.1', '::1']);
-  if (isIP(host) !== 0) ipAddresses.add(host);
-  else if (host.length > 0) dnsNames.add(host.toLowerCase());
+  for (const address of gatewayAddress.split(',').map((entry) => entry.trim())) {
+    const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host) !== 0) ipAddresses.add(host);
+    else if (host.length > 0) dnsNames.add(host.toLowerCase());
+  }
   return { dnsNames: [...dnsNames], ipAddresses: [...ipAddresses] };
 }
 

@@ -5,7 +5,10 @@
  * be two exchanges); the following adapters and a new submission carry on through B, and TLS still checks
  * the gateway's certificate (its SAN names localhost, the first address's host).
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer } from 'node:net';
+import { initExchange } from '../../keys/exchange/init.js';
+import { loadGatewayIdentity, loadPartyIdentity } from '../../keys/exchange/load.js';
 import { gatewayAddressList } from '../../cli/runtime/values.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +60,18 @@ afterAll(async () => {
   await b?.stop();
   await a?.stop();
   ex?.cleanup();
+});
+
+describe('an exchange made for replicas', () => {
+  it('`keys init` with several addresses: every host in the gateway certificate, the list in each party.json', async () => {
+    const dir = join(ex.root, 'replicated');
+    const summary = await initExchange(dir, { gatewayAddress: 'gw1.example.org:7443, 10.0.0.2:8443, gw3.example.org' });
+    expect(summary.gateway.address).toBe('gw1.example.org:7443,10.0.0.2:8443,gw3.example.org:7443');
+    expect(summary.gateway.listen).toBe('127.0.0.1:7443');
+    const names = new X509Certificate(loadGatewayIdentity(summary.gateway.dir).tls.cert).subjectAltName ?? '';
+    for (const name of ['DNS:gw1.example.org', 'IP Address:10.0.0.2', 'DNS:gw3.example.org', 'DNS:localhost']) expect(names).toContain(name);
+    expect(loadPartyIdentity(join(dir, 'parties', 'nanshan-people')).gateway).toBe(summary.gateway.address);
+  });
 });
 
 describe('a list of gateway addresses', () => {
