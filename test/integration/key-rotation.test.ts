@@ -45,9 +45,7 @@ it('rotates an insurer’s encryption key without losing a transfer, and audits 
   const rotated = await rotatePartyKey(ex.summary.dir, 'taikang-online', 'enc');
   const change = await gw.running.reloadRegistry();
   expect(change.keysAdded.some((k) => k.includes(rotated.kid))).toBe(true);
-  const event = gw.running.gateway.db
-    .prepare(`SELECT event_json FROM audit_events WHERE action = 'key.rotate' ORDER BY seq DESC LIMIT 1`)
-    .get() as { event_json: string } | undefined;
+  const event = await gw.sql.get<{ event_json: string }>(`SELECT event_json FROM audit_events WHERE action = 'key.rotate' ORDER BY seq DESC LIMIT 1`);
   expect(event).toBeDefined();
 
   const after = await submit();
