@@ -1,7 +1,7 @@
 /**
  * A real PostgreSQL for the tests: `initdb` a throwaway cluster in a temporary folder, serve it on a Unix
- * socket in that folder only (no TCP), hand each test file its own database, and stop and delete it all
- * afterwards. Used as a vitest globalSetup (one cluster per run) and, in test files, through `testDatabase()`.
+ * socket in that folder only (no TCP), hand each engine test file its own database (`testDatabase`) and each
+ * store the harness opens one per data folder (`storeDatabaseUrl`), and stop and delete it all afterwards. Used as a vitest globalSetup (one cluster per run) and, in test files, through `testDatabase()`.
  *
  * The cluster starts for every run that may hold a PostgreSQL test: the whole suite, HDX_TEST_STORE=postgres,
  * HDX_TEST_POSTGRES=1, or file filters naming test/storage or test/postgres (`vitest run test/audit` is
