@@ -4,6 +4,7 @@
  * gateway proves it consistent with the last one it signed, so it can never sign two that disagree.
  */
 import {
+  NOTE_SIGNATURE_PREFIX,
   signCheckpoint,
   verifyConsistency,
   type NoteSigner,
@@ -35,7 +36,7 @@ export class Checkpointer {
     const tree = this.store.reads.audit.tree;
     const last = await this.latest();
     const size = await this.store.log.integrate();
-    if (last && last.treeSize === size) return last;
+    if (last && last.treeSize === size) return (await this.resignedAfterRotation(last)) ?? last;
     const rootHash = await tree.root(size);
     if (last && last.treeSize > 0) {
       const proof = await tree.consistencyProof(last.treeSize, size);
@@ -45,6 +46,26 @@ export class Checkpointer {
     const note = signCheckpoint({ origin: this.origin, size, rootHash }, this.signer);
     // Stored unless one of this size exists (signed meanwhile): then that one is the answer.
     return this.store.log.putCheckpoint({ treeSize: size, rootHash, note }, this.clock());
+  }
+
+  /**
+   * The last checkpoint signed by a log key since rotated (the log has not grown since the restart): the
+   * same tree, re-derived, signed now by ours; not stored (one of this size exists). Only when the note's
+   * text is the tree's and no signature is by our key id: a note edited under our key id is served as is,
+   * for the officer to catch.
+   */
+  private async resignedAfterRotation(last: SignedCheckpoint): Promise<SignedCheckpoint | undefined> {
+    const [text, signatures = ''] = last.note.split('\n\n');
+    const keyIds = signatures
+      .split('\n')
+      .filter((line) => line.startsWith(NOTE_SIGNATURE_PREFIX))
+      .map((line) => Buffer.from(line.split(' ').pop() ?? '', 'base64'))
+      .map((bytes) => (bytes.length >= 4 ? bytes.readUInt32BE(0) : -1));
+    if (keyIds.includes(this.signer.keyId)) return undefined;
+    const rootHash = await this.store.reads.audit.tree.root(last.treeSize);
+    const note = signCheckpoint({ origin: this.origin, size: last.treeSize, rootHash }, this.signer);
+    if (text !== note.split('\n\n')[0]) return undefined;
+    return { treeSize: last.treeSize, rootHash, note };
   }
 
   /**

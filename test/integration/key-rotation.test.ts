@@ -11,6 +11,9 @@ import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { rotatePartyKey } from '../../keys/exchange/rotate.js';
+import { rotateLogKey } from '../../keys/exchange/rotate-log.js';
+import { openComplianceSession } from '../../compliance/session.js';
+import { verifyLog } from '../../compliance/verify.js';
 import { readPayloadHeader } from '../../keys/formats/payload.js';
 import { verifyConsentReceipt } from '../../keys/formats/receipt.js';
 import { createGenerator } from '../../synthetic/index.js';
@@ -108,4 +111,31 @@ it('after the gateway’s own signing key is rotated and it restarts, it publish
   expect(outcomes.filter((o) => !o.ok)).toEqual([]);
   const kids = Object.fromEntries(outcomes.flatMap((o) => (o.ok ? [[o.transferId, decodeProtectedHeader(o.received.envelope).kid]] : [])));
   expect(kids).toEqual({ [before.transferId]: rotated.previousKid, [after.transferId]: rotated.kid });
+});
+
+it('after the log key is rotated and the gateway restarts, the officer’s tool (with the new log.pub) verifies the log, consistent with a checkpoint saved before', async () => {
+  const statePath = join(ex.root, 'officer-log-rotation.json');
+  const before = openComplianceSession(ex.partyDir('szdex'), { address: gw.address });
+  try {
+    expect((await verifyLog(before, { statePath })).ok).toBe(true);
+  } finally {
+    before.close();
+  }
+  const rotated = await rotateLogKey(ex.summary.dir);
+  expect(rotated.partiesUpdated).toContain('szdex');
+  const port = gw.running.port;
+  await gw.stop();
+  gw = await startTestGateway(ex, { listen: `127.0.0.1:${port}` });
+  expect(gw.running.logVerifierKey).toBe(rotated.verifierKey);
+
+  // At once, before the log has grown: the checkpoint served must be signed by the new key.
+  const after = openComplianceSession(ex.partyDir('szdex'), { address: gw.address });
+  try {
+    expect(after.verifierKey).toBe(rotated.verifierKey);
+    const report = await verifyLog(after, { statePath });
+    expect(report.failure).toBeUndefined();
+    expect(report.ok).toBe(true);
+  } finally {
+    after.close();
+  }
 });
