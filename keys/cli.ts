@@ -13,7 +13,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { KeysError } from './errors.js';
-import { acceptEnrolment, initExchange, issueParty, requestEnrolment, requestRenewal, rotatePartyKey, signEnrolmentRequest, type PartySpec } from './exchange.js';
+import { acceptEnrolment, initExchange, issueParty, requestEnrolment, requestRenewal, rotateLogKey, rotatePartyKey, signEnrolmentRequest, type PartySpec } from './exchange.js';
 import { paths } from './exchange/layout.js';
 import { ROLES } from './identity.js';
 import { ENCRYPTION_ALGS, SIGNING_ALGS, type EncryptionAlg, type EncryptionCurve, type SigningAlg } from './jose-keys.js';
@@ -84,14 +84,22 @@ export function registerKeysCommands(program: Command): Command {
 
   keys
     .command('rotate')
-    .description("rotate a party's signing or encryption key; older keys stay valid for a grace period")
+    .description("rotate a party's signing or encryption key (older keys stay valid for a grace period), or the gateway's audit-log key (--use log)")
     .argument('<dir>', 'the exchange folder')
     .requiredOption('--party <id>', 'party id ("gateway" for the gateway)')
-    .addOption(new Option('--use <use>', 'which key').choices(['sig', 'enc']).makeOptionMandatory())
+    .addOption(new Option('--use <use>', 'which key').choices(['sig', 'enc', 'log']).makeOptionMandatory())
     .option('--grace-days <days>', 'how long older keys stay valid', parseDays, 7)
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, o: RotateCliOptions, cmd: Command) => {
       await run(cmd, o.json, async () => {
+        if (o.use === 'log') {
+          if (o.party !== 'gateway') throw new TypeError('only the gateway has a log key (--party gateway)');
+          const r = await rotateLogKey(dir);
+          return {
+            json: r,
+            text: `rotated the audit-log key: new verifier key ${r.verifierKey}; log.pub replaced in ${r.partiesUpdated.join(', ') || 'no party folder'}; restart the gateway and give the new log.pub to every officer`,
+          };
+        }
         const r = await rotatePartyKey(dir, o.party, o.use, { gracePeriodMs: Math.round(o.graceDays * DAY_MS) });
         return {
           json: r,
@@ -206,7 +214,7 @@ interface IssueCliOptions {
 
 interface RotateCliOptions {
   party: string;
-  use: 'sig' | 'enc';
+  use: 'sig' | 'enc' | 'log';
   graceDays: number;
   json?: boolean;
 }

@@ -4,6 +4,8 @@ export { issueParty } from './exchange/issue.js';
 export type { IssuePartyInput, IssuePartyOptions } from './exchange/issue.js';
 export { rotatePartyKey } from './exchange/rotate.js';
 export type { RotateKeyOptions, RotateKeyResult } from './exchange/rotate.js';
+export { rotateLogKey } from './exchange/rotate-log.js';
+export type { RotateLogKeyResult } from './exchange/rotate-log.js';
 export { loadPartyIdentity, loadGatewayIdentity } from './exchange/load.js';
 export type { PartyIdentity, GatewayIdentity, PartyInfo, TlsFiles } from './exchange/load.js';
 export { requestEnrolment, requestRenewal, signEnrolmentRequest, acceptEnrolment } from './exchange/enrol.js';

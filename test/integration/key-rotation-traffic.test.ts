@@ -2,9 +2,9 @@
  * Key rotation under traffic: while the hospital adapter submits without pause, the insurer adapter pulls,
  * decrypts, verifies and decides, and the hospital follows the decisions, the operator rotates an insurer's
  * encryption key (registry reload), the gateway's signing key (restart), a hospital's and an insurer's TLS
- * certificates (renewal). Nothing that should pass is refused; what was
- * signed before each rotation still verifies; the log verifies with the officer's tool, consistent with a
- * checkpoint it saved before the rotations. Every wait is on a count or an event, never on time.
+ * certificates (renewal), and the audit log's key (restart). Nothing that should pass is refused; what was
+ * signed before each rotation still verifies; the log verifies with the officer's tool (and the new log key),
+ * consistent with a checkpoint it saved before the rotations. Every wait is on a count or an event, never on time.
  */
 import { connectivityState, type Client } from '@grpc/grpc-js';
 import { copyFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { adjudicate } from '../../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { acceptEnrolment, requestRenewal, signEnrolmentRequest } from '../../keys/exchange/enrol.js';
 import { rotatePartyKey } from '../../keys/exchange/rotate.js';
+import { rotateLogKey } from '../../keys/exchange/rotate-log.js';
 import { verifyConsentReceipt } from '../../keys/formats/receipt.js';
 import { verifyTransferEnvelopeSignature } from '../../keys/formats/transfer-envelope.js';
 import { loadRegistry, PartyDirectory } from '../../keys/registry.js';
@@ -274,6 +275,14 @@ it('rotates every key while submissions, pulls and decisions flow: nothing refus
     } finally {
       second.close();
     }
+
+    // (e) the audit log's key, then a restart: the officer's folder gets the new log.pub (below, the log
+    // verifies with it, consistent with the checkpoint saved under the old key).
+    mark = traffic.pulled.length;
+    const log = await rotateLogKey(ex.summary.dir);
+    await restartGateway();
+    expect(gw.running.logVerifierKey).toBe(log.verifierKey);
+    await traffic.until(() => traffic.pulled.length - mark >= AFTER_EACH);
 
     // What the gateway signed before the rotation still verifies against the keys it publishes now ...
     const published = hospitals[1]!.gatewayJwks;

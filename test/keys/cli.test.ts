@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,19 @@ describe('hdx keys', () => {
     ]);
   });
 
+  it('rotates the audit-log key: the old one kept, log.pub replaced in the party folders', async () => {
+    const dir = join(base, 'ex-log');
+    expect((await hdx('keys', 'init', dir, '--json')).error).toBeUndefined();
+    const pubBefore = readFileSync(join(dir, 'parties', 'szdex', 'log.pub'), 'utf8');
+    const rotated = await hdx('keys', 'rotate', dir, '--party', 'gateway', '--use', 'log', '--json');
+    expect(rotated.error).toBeUndefined();
+    const r = JSON.parse(rotated.out);
+    expect(r.verifierKey).not.toBe(r.previousVerifierKey);
+    expect(r.partiesUpdated).toContain('szdex');
+    expect(readFileSync(join(dir, 'parties', 'szdex', 'log.pub'), 'utf8')).not.toBe(pubBefore);
+    expect(readdirSync(join(dir, 'gateway')).filter((f) => f.startsWith('log.key.') && f.endsWith('.old'))).toHaveLength(1);
+  });
+
   it('fails with a clear message and exit code 1', async () => {
     const dir = join(base, 'ex3');
     await hdx('keys', 'init', dir, '--json');
@@ -73,7 +86,11 @@ describe('hdx keys', () => {
 
     const badUse = await hdx('keys', 'rotate', dir, '--party', 'szdex', '--use', 'both');
     expect(badUse.error?.exitCode).toBe(1);
-    expect(badUse.err).toContain('Allowed choices are sig, enc');
+    expect(badUse.err).toContain('Allowed choices are sig, enc, log');
+
+    const notGateway = await hdx('keys', 'rotate', dir, '--party', 'szdex', '--use', 'log');
+    expect(notGateway.error?.exitCode).toBe(1);
+    expect(notGateway.err).toContain('only the gateway has a log key');
 
     const missing = await hdx('keys', 'list', join(base, 'nowhere'));
     expect(missing.error?.exitCode).toBe(1);
