@@ -9,25 +9,15 @@
  * why — it never passes without having tested the engine — unless HDX_ALLOW_NO_POSTGRES=1: then it says
  * loudly that the engine goes untested, and the engine's tests skip.
  *
- * initdb and postgres refuse to run as root: as root (CI, this machine) they run as the `postgres` user,
- * who is given the temporary folder.
+ * The cluster itself (initdb and postgres, as the `postgres` user under root) is ./postgres-cluster.ts.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { admin, startCluster, urlOf, type PostgresCluster, type RunningCluster } from './postgres-cluster.js';
 
-/** How test files reach the cluster (through vitest's provide/inject). */
-export interface PostgresCluster {
-  /** The folder holding the socket: node-postgres's `host`. */
-  host: string;
-  port: number;
-  user: string;
-}
+export { postgresBinaries, startCluster, type PostgresCluster, type RunningCluster } from './postgres-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -129,135 +119,3 @@ export async function storeDatabaseUrl(dataDir: string): Promise<string> {
 }
 
 const DUPLICATE_DATABASE = '42P04';
-
-const urlOf = (cluster: PostgresCluster, database: string) =>
-  `postgresql://${encodeURIComponent(cluster.user)}@/${database}?host=${encodeURIComponent(cluster.host)}&port=${cluster.port}`;
-
-async function admin(cluster: PostgresCluster, sql: string): Promise<void> {
-  const client = new pg.Client({ host: cluster.host, port: cluster.port, user: cluster.user, database: 'postgres' });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-// ---- the cluster ----------------------------------------------------------------------------------------
-
-export interface RunningCluster {
-  cluster: PostgresCluster;
-  stop(): Promise<void>;
-}
-
-const PORT = 5432; // only names the socket file (.s.PGSQL.5432) in our own folder: no TCP is opened
-
-/** initdb + postgres in a new temporary folder; resolves once the server accepts connections. */
-export async function startCluster(): Promise<RunningCluster> {
-  const bin = postgresBinaries();
-  const owner = clusterOwner();
-  const root = mkdtempSync(join(tmpdir(), 'hdx-pg-'));
-  const data = join(root, 'data');
-  if (owner.uid !== undefined) chownSync(root, owner.uid, owner.gid!);
-  const as = { uid: owner.uid, gid: owner.gid };
-  try {
-    await run(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], as);
-    const server = spawn(
-      join(bin, 'postgres'),
-      [
-        '-D', data, '-k', root, '-p', String(PORT),
-        '-c', 'listen_addresses=',
-        // A test cluster: durability is SQLite's crash tests' subject, not this one's; speed matters on 2 cores.
-        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-        '-c', 'max_connections=300', '-c', 'shared_buffers=64MB',
-      ],
-      { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    await ready(server);
-    const cluster: PostgresCluster = { host: root, port: PORT, user: 'postgres' };
-    return {
-      cluster,
-      stop: async () => {
-        await stopServer(server);
-        rmSync(root, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    rmSync(root, { recursive: true, force: true });
-    throw new Error(`PostgreSQL could not be started for the tests: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** The folder with initdb and postgres: HDX_POSTGRES_BIN, on PATH, else Debian's /usr/lib/postgresql/<newest>/bin. */
-export function postgresBinaries(): string {
-  const named = process.env.HDX_POSTGRES_BIN;
-  if (named !== undefined) {
-    if (existsSync(join(named, 'initdb')) && existsSync(join(named, 'postgres'))) return named;
-    throw new Error(`HDX_POSTGRES_BIN=${named} holds no initdb and postgres`);
-  }
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'postgres'))) return dir;
-  }
-  const debian = '/usr/lib/postgresql';
-  const versions = existsSync(debian)
-    ? readdirSync(debian).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
-    : [];
-  for (const v of versions) {
-    const dir = join(debian, v, 'bin');
-    if (existsSync(join(dir, 'initdb'))) return dir;
-  }
-  throw new Error('initdb and postgres are not installed (Debian: apt-get install postgresql; .ci/run does this)');
-}
-
-/** As root, the `postgres` system user (initdb refuses root); otherwise whoever runs the tests. */
-function clusterOwner(): { uid?: number; gid?: number } {
-  if (userInfo().uid !== 0) return {};
-  try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    throw new Error('running as root, and there is no `postgres` user to run the cluster as (Debian\'s postgresql package makes it)');
-  }
-}
-
-function run(cmd: string, args: string[], as: { uid?: number; gid?: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...as, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code ?? signal}: ${stderr.trim().slice(-2000)}`)),
-    );
-  });
-}
-
-/** Resolves when the server logs that it accepts connections; rejects if it exits first. */
-function ready(server: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    const onData = (chunk: Buffer) => {
-      stderr += chunk;
-      if (stderr.includes('database system is ready to accept connections')) {
-        server.off('exit', onExit);
-        server.stderr!.off('data', onData);
-        server.stderr!.resume(); // keep draining its log so the server never blocks on a full pipe
-        resolve();
-      }
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`postgres exited ${code ?? signal}: ${stderr.trim().slice(-2000)}`));
-    server.stderr!.on('data', onData);
-    server.once('exit', onExit);
-    server.once('error', reject);
-  });
-}
-
-/** Fast shutdown (SIGINT: disconnect clients, no checkpoint wait beyond the minimal one). */
-function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.once('exit', () => resolve());
-    server.kill('SIGINT');
-  });
-}
