@@ -73,6 +73,7 @@ interface Replica {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const LEASE_MS = 2_000; // --lease-seconds 2: what a killed replica's leases cost before redelivery
 
 export async function runFailover(options: FailoverOptions): Promise<FailoverResult> {
   const log = options.log ?? (() => {});
@@ -103,7 +104,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
       '--postgres', `${options.postgresUrl}${separator}application_name=${replica.name}`,
       '--listen', `127.0.0.1:${replica.port}`,
       '--seal-workers', '1',
-      '--lease-seconds', '2',
+      '--lease-seconds', String(LEASE_MS / 1000),
     ]);
   };
   const kill = async (replica: Replica) => {
@@ -164,8 +165,11 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
   const deliveries = new Map<string, number>(); // transfer → times stored and acknowledged
   // Delivery is at least once: a transfer whose lease ran out before its acknowledgement landed (a killed
   // replica's, or a slow insurer's) is offered again. What must never happen is an offer after the insurer
-  // was told its acknowledgement holds: the offers are seen where the adapter reads its stream.
+  // was told its acknowledgement holds. The offers are seen where the adapter reads its stream, which may be
+  // long after they were sent (the stream buffers while the adapter is busy), so an offer's lease start
+  // (its expiry less the 2 s lease; one host, one clock) is compared with when the acknowledgement held.
   const offers = new Map<string, number>();
+  const acknowledgedAt = new Map<string, number>();
   let offeredAfterAck = 0;
   const delivery = insurer.clients.delivery;
   const pull = delivery.pullTransfers.bind(delivery);
@@ -173,11 +177,12 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
     const stream = pull(...args);
     const iterate = stream[Symbol.asyncIterator].bind(stream);
     stream[Symbol.asyncIterator] = async function* () {
-      for await (const message of iterate() as AsyncIterable<{ transfer?: { transferId: string } }>) {
+      for await (const message of iterate() as AsyncIterable<{ transfer?: { transferId: string; leaseExpiresAt?: Date } }>) {
         const id = message.transfer?.transferId;
         if (id !== undefined) {
           offers.set(id, (offers.get(id) ?? 0) + 1);
-          if (deliveries.has(id)) offeredAfterAck += 1;
+          const leasedAt = (message.transfer!.leaseExpiresAt?.getTime() ?? Infinity) - LEASE_MS;
+          if (leasedAt > (acknowledgedAt.get(id) ?? Infinity)) offeredAfterAck += 1;
         }
         yield message;
       }
@@ -194,7 +199,9 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
     rules: adjudicate,
     signal: abort.signal,
     onOutcome: (o) => {
-      if (o.ok && !o.received.acknowledgementPending) deliveries.set(o.transferId, (deliveries.get(o.transferId) ?? 0) + 1);
+      if (!o.ok || o.received.acknowledgementPending) return;
+      deliveries.set(o.transferId, (deliveries.get(o.transferId) ?? 0) + 1);
+      if (!acknowledgedAt.has(o.transferId)) acknowledgedAt.set(o.transferId, Date.now());
     },
     onDecision: (d) => void (d.ok && decided.add(d.transferId)),
     onReconnect: () => void (reconnects.insurer += 1),
