@@ -2,12 +2,15 @@
  * Key rotation under traffic: while the hospital adapter submits without pause, the insurer adapter pulls,
  * decrypts, verifies and decides, and the hospital follows the decisions, the operator rotates an insurer's
  * encryption key (registry reload), the gateway's signing key (restart), a hospital's and an insurer's TLS
- * certificates (renewal), and the audit log's key (restart). Nothing that should pass is refused; what was
+ * certificates (renewal), the audit log's key (restart) and the gateway's TLS certificate (restart). Nothing that should pass is refused; what was
  * signed before each rotation still verifies; the log verifies with the officer's tool (and the new log key),
  * consistent with a checkpoint it saved before the rotations. Every wait is on a count or an event, never on time.
  */
 import { connectivityState, type Client } from '@grpc/grpc-js';
-import { copyFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
@@ -26,12 +29,14 @@ import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { acceptEnrolment, requestRenewal, signEnrolmentRequest } from '../../keys/exchange/enrol.js';
 import { rotatePartyKey } from '../../keys/exchange/rotate.js';
 import { rotateLogKey } from '../../keys/exchange/rotate-log.js';
+import { loadPartyIdentity } from '../../keys/exchange/load.js';
+import { issueCertificate } from '../../keys/pki.js';
 import { verifyConsentReceipt } from '../../keys/formats/receipt.js';
 import { verifyTransferEnvelopeSignature } from '../../keys/formats/transfer-envelope.js';
 import { loadRegistry, PartyDirectory } from '../../keys/registry.js';
 import { isTransient } from '../../proto/connect.js';
 import { describeError } from '../../proto/errors.js';
-import { createTestExchange, startTestGateway, terms, type TestExchange, type TestGateway } from '../support/harness.js';
+import { createTestExchange, exchangeCa, startTestGateway, terms, type TestExchange, type TestGateway } from '../support/harness.js';
 import { consentAndSubmit, receive, recordMaker } from '../settlement/support.js';
 
 const HOSPITAL = 'nanshan-people';
@@ -110,6 +115,18 @@ class Traffic {
 }
 
 const kidOf = (jws: string) => decodeProtectedHeader(jws).kid;
+
+/** The SHA-256 fingerprint of the certificate the gateway presents to a party (a TLS handshake, nothing sent). */
+async function presentedCertificate(partyDir: string): Promise<string> {
+  const { tls: files } = loadPartyIdentity(partyDir);
+  const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: files.ca, cert: files.cert, key: files.key, ALPNProtocols: ['h2'] });
+  try {
+    await once(socket, 'secureConnect');
+    return socket.getPeerCertificate().fingerprint256;
+  } finally {
+    socket.destroy();
+  }
+}
 
 /** Resolves once the channel has tried to connect and failed (the gateway is down), watching its state. */
 async function connectionRefused(channel: ReturnType<Client['getChannel']>): Promise<void> {
@@ -282,6 +299,23 @@ it('rotates every key while submissions, pulls and decisions flow: nothing refus
     const log = await rotateLogKey(ex.summary.dir);
     await restartGateway();
     expect(gw.running.logVerifierKey).toBe(log.verifierKey);
+    await traffic.until(() => traffic.pulled.length - mark >= AFTER_EACH);
+
+    // (f) the gateway's TLS certificate: a new key and certificate from the exchange CA (no command renews
+    // it yet), then a restart; every adapter's channel reconnects to it.
+    mark = traffic.pulled.length;
+    const serverCert = issueCertificate(exchangeCa(ex), {
+      commonName: 'hdx-gateway',
+      uri: insurer.gatewayUri,
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+      validDays: 30,
+    });
+    writeFileSync(join(ex.summary.gateway.dir, 'tls.crt'), serverCert.certPem);
+    writeFileSync(join(ex.summary.gateway.dir, 'tls.key'), serverCert.keyPem, { mode: 0o600 });
+    await restartGateway();
+    expect(await presentedCertificate(ex.partyDir(HOSPITAL))).toBe(new X509Certificate(serverCert.certPem).fingerprint256);
     await traffic.until(() => traffic.pulled.length - mark >= AFTER_EACH);
 
     // What the gateway signed before the rotation still verifies against the keys it publishes now ...
