@@ -84,6 +84,27 @@ describe.runIf(postgresAvailable())('the PostgreSQL notifier', () => {
     expect(there.seen).toEqual(['while open', 'committed', 'after']);
   });
 
+  it('a burst of publishes goes out one query at a time on the LISTEN connection, and all arrive', async () => {
+    // node-postgres warns (and pg 9 will refuse) when a query is sent while another runs on the client.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const there = record(b, 'transfer:burst');
+      const sent = Array.from({ length: 50 }, (_, i) => `m${i}`);
+      for (const payload of sent) a.publish('transfer:burst', payload);
+      await there.heard('m49');
+      // Node emits 'warning' on a later tick: let one NOTIFY round trip pass after the last.
+      a.publish('transfer:burst', 'last');
+      await there.heard('last');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(there.seen).toEqual([...sent, 'last']);
+      expect(warnings.filter((w) => w.includes('already executing a query'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('reconnects when its connection is killed, wakes its subscribers, and hears the others again', async () => {
     const there = record(b, 'registry');
     const pid = b.backendPid;
