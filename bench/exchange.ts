@@ -1,8 +1,9 @@
 /**
  * The product's main figure: discharge records per second through the real stack — a hospital client
  * over mutual-TLS gRPC, the gateway validating, matching consent, de-identifying, sealing (JWE) and
- * signing (JWS) in its worker pool, and committing durably (synchronous=FULL, group commit) — then
- * the insurer's pull, verify, decrypt and acknowledge rate.
+ * signing (JWS) in its worker pool, and committing durably (group commit: SQLite at synchronous=FULL, or
+ * PostgreSQL with synchronous_commit on, per `options.store`) — then the insurer's pull, verify, decrypt
+ * and acknowledge rate.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { openInsurerSession } from '../insurer-adapter/session.js';
 import { initExchange } from '../keys/exchange/init.js';
 import { Purpose } from '../proto/gen/hdx/v1/common.js';
 import { createGenerator } from '../synthetic/index.js';
+import { postgresUrl } from './engines.js';
 import { FLOOR_GRPC_MTLS } from './system-floors.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
@@ -27,8 +29,10 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
   const root = mkdtempSync(join(tmpdir(), 'hdx-bench-'));
   try {
     const exchange = await initExchange(join(root, 'exchange'));
+    const postgres = await postgresUrl(options);
     const gateway = await startGateway({
       gatewayDir: exchange.gateway.dir,
+      ...(postgres && { postgres }),
       listen: '127.0.0.1:0',
       logger: pino({ level: 'silent' }),
     });

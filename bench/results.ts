@@ -22,6 +22,8 @@ export interface BenchResults {
   quick: boolean;
   /** Set when the run was limited with --only (then the file holds only those modules). */
   only?: string[];
+  /** The storage engines the per-engine modules ran on (each of their lines names its engine in `store`). */
+  stores?: string[];
   machine: { cpus: number; model: string; node: string; platform: string; memoryMB: number; loadAverage: { start: number[]; end: number[] } };
   failures: string[];
   lines: ResultLine[];

@@ -22,6 +22,7 @@ import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hosp
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
 import { benchDir } from './scratch.js';
+import { postgresUrl } from './engines.js';
 import { bundle } from '../scripts/bundle.mjs';
 import type { BenchLine, BenchOptions } from './types.js';
 
@@ -35,6 +36,8 @@ export interface SettlementBenchRun {
   sealWorkers?: number;
   /** A long run read for memory: reports RSS at the start and end of the measured window, not the latencies. */
   soak?: boolean;
+  /** The gateway's PostgreSQL database (libpq URL); SQLite's gateway.db when absent. */
+  postgres?: string;
 }
 
 interface Party {
@@ -141,8 +144,12 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
       note: "hdx's JOSE path (keys/formats) on one thread: 1 JWE seal + 1 open (P-256, 19 KB), 4 ES256 signs, 5 ES256 verifies; CPU ms per record",
     },
   ];
-  for (const rate of options.quick ? QUICK_RATES : FULL_RATES) lines.push(...(await runSettlementBench({ rate, seconds, warmup })));
-  if (!options.quick) lines.push(...(await runSettlementBench({ rate: SOAK_RATE, seconds: SOAK_SECONDS, warmup, soak: true })));
+  const db = async () => {
+    const postgres = await postgresUrl(options);
+    return postgres ? { postgres } : {};
+  };
+  for (const rate of options.quick ? QUICK_RATES : FULL_RATES) lines.push(...(await runSettlementBench({ rate, seconds, warmup, ...(await db()) })));
+  if (!options.quick) lines.push(...(await runSettlementBench({ rate: SOAK_RATE, seconds: SOAK_SECONDS, warmup, soak: true, ...(await db()) })));
   return lines;
 }
 
@@ -160,6 +167,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
     const gateway = await startParty('gateway', {
       gatewayDir: exchange.gateway.dir,
       dataDir: join(root, 'gateway-data'),
+      ...(run.postgres !== undefined && { postgres: run.postgres }),
       ...(run.sealWorkers !== undefined && { sealWorkers: run.sealWorkers }),
     });
     parties.push(gateway.child);

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { partyChannel } from './channel.js';
 import type { StageRow } from './lines.js';
+import pg from 'pg';
 import { startGateway } from '../../gateway/server.js';
+import { clientConfig } from '../../gateway/storage/postgres/connect.js';
 
 export interface GatewayBenchResult {
   type: 'result';
@@ -21,13 +23,14 @@ export interface GatewayBenchResult {
 }
 
 const port = partyChannel();
-const { gatewayDir, dataDir, sealWorkers } = port.config as { gatewayDir: string; dataDir: string; sealWorkers?: number };
+const { gatewayDir, dataDir, sealWorkers, postgres } = port.config as { gatewayDir: string; dataDir: string; sealWorkers?: number; postgres?: string };
 // The gateway logs a line per call as in production, to a sink that costs what a file would.
 const sink = pino.destination({ dest: '/dev/null', sync: false });
 const gateway = await startGateway({
   gatewayDir,
   dataDir,
   listen: '127.0.0.1:0',
+  ...(postgres !== undefined && { postgres }),
   metricsListen: '127.0.0.1:0',
   logger: pino({ level: 'info' }, sink),
   ...(sealWorkers !== undefined && { sealWorkers }),
@@ -58,6 +61,17 @@ async function commitCounters() {
   return { batches: value('hdx_commit_batch_size_count'), items: value('hdx_commit_batch_size_sum'), seconds: value('hdx_commit_duration_seconds_sum') };
 }
 
+/** The measured transfers' stage times from PostgreSQL (BIGINT ms, parsed as numbers by clientConfig). */
+async function stageRowsOf(url: string, from: number): Promise<StageRow[]> {
+  const client = new pg.Client(clientConfig(url));
+  await client.connect();
+  try {
+    return (await client.query<StageRow>(`${STAGES} $1`, [from])).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 await port.next(); // 'go'
 const cpuFrom = process.cpuUsage();
 const mainFrom = mainThreadCpuMs();
@@ -71,10 +85,11 @@ const commits = {
   items: commitsTo.items - commitsFrom.items,
   seconds: commitsTo.seconds - commitsFrom.seconds,
 };
-const rows = gateway.gateway.db
-  .prepare(`SELECT created_at AS created, delivered_at AS delivered, acknowledged_at AS acknowledged, decided_at AS decided
-    FROM transfers WHERE created_at >= ?`)
-  .all(measuredFrom) as StageRow[];
+const STAGES = `SELECT created_at AS created, delivered_at AS delivered, acknowledged_at AS acknowledged, decided_at AS decided
+    FROM transfers WHERE created_at >=`;
+const rows = postgres === undefined
+  ? (gateway.gateway.db.prepare(`${STAGES} ?`).all(measuredFrom) as StageRow[])
+  : await stageRowsOf(postgres, measuredFrom);
 await gateway.stop();
 sink.end();
 port.finish({ type: 'result', cpuMs: (cpu.user + cpu.system) / 1000, mainThreadCpuMs: mainThread, commits, rows } satisfies GatewayBenchResult);
