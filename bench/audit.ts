@@ -44,7 +44,7 @@ const HOSPITALS = ['nanshan-people', 'szu-general', 'futian-central'];
 const INSURERS = ['taikang-online', 'pingan-health', 'cpic-health'];
 
 /** Realistic events: the shapes and sizes the gateway writes, cycling through a transfer's life. */
-function eventFor(i: number): AuditEventInput {
+export function eventFor(i: number): AuditEventInput {
   const n = Math.floor(i / 5);
   const hospital = HOSPITALS[n % HOSPITALS.length]!;
   const insurer = INSURERS[n % INSURERS.length]!;

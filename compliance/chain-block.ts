@@ -19,6 +19,8 @@ export interface BlockInput {
   storedKind: Uint8Array;
   /** Compute the subtree root here (else the caller does, with `subtreeRoot`). */
   withRoot: boolean;
+  /** With `withRoot`: also return every node inside the subtree (`levels`). */
+  withLevels?: boolean;
 }
 
 export interface BlockBreak {
@@ -38,6 +40,8 @@ export interface BlockResult {
   leaves: Uint8Array;
   /** The subtree root when `count` is a power of two and `start` a multiple of it. */
   subtreeRoot?: Uint8Array;
+  /** With `withLevels`: the nodes below that root, level 0 (the leaves) up, 32 bytes each, packed. */
+  levels?: Uint8Array;
   error?: BlockBreak;
 }
 
@@ -82,7 +86,10 @@ export function checkBlock(input: BlockInput): BlockResult {
     prevB64 = leaf.toString('base64');
   }
   const result: BlockResult = { start, count, firstPrev, leaves };
-  if (input.withRoot && isAlignedPerfect(start, count)) result.subtreeRoot = subtreeRoot(leaves, count);
+  if (input.withRoot && isAlignedPerfect(start, count)) {
+    if (input.withLevels) Object.assign(result, subtreeLevels(leaves, count));
+    else result.subtreeRoot = subtreeRoot(leaves, count);
+  }
   return result;
 }
 
@@ -103,4 +110,25 @@ export function subtreeRoot(leaves: Uint8Array, count: number): Uint8Array {
     }
   }
   return new Uint8Array(level.subarray(0, 32));
+}
+
+/** Every node of a perfect tree over `count` leaves: those below the root packed level by level, and the root. */
+export function subtreeLevels(leaves: Uint8Array, count: number): { levels: Uint8Array; subtreeRoot: Uint8Array } {
+  const levels = Buffer.alloc(Math.max(0, 2 * count - 2) * 32);
+  if (count === 1) return { levels, subtreeRoot: leaves.slice(0, 32) };
+  levels.set(leaves.subarray(0, count * 32), 0);
+  const pair = Buffer.alloc(65);
+  pair[0] = NODE;
+  let from = 0;
+  let to = count * 32;
+  for (let n = count; n > 2; n /= 2) {
+    for (let i = 0; i < n / 2; i++) {
+      levels.copy(pair, 1, from + i * 64, from + i * 64 + 64);
+      hash('sha256', pair, 'buffer').copy(levels, to + i * 32);
+    }
+    from = to;
+    to += (n / 2) * 32;
+  }
+  levels.copy(pair, 1, from, from + 64);
+  return { levels, subtreeRoot: new Uint8Array(hash('sha256', pair, 'buffer')) };
 }

@@ -23,6 +23,7 @@ export interface ServedEvent {
 export class ParallelEventChain {
   private readonly acc: RootAccumulator;
   private readonly onNode: NodeListener | undefined;
+  private readonly onLevels: LevelsListener | undefined;
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: unknown) => void }>();
   private readonly inFlight: Array<Promise<BlockResult>> = [];
@@ -37,11 +38,14 @@ export class ParallelEventChain {
   /**
    * `workers: 0` checks every block inline, on this thread; `block` (a power of two) is for tests.
    * `onNode` hears every Merkle subtree of the checked events, in the tree store's order (the root is
-   * then built leaf by leaf here: the same hashes, each reported).
+   * then built leaf by leaf here: the same hashes, each reported). With `onLevels` too, the workers
+   * hash each full block's inner nodes and `onLevels` hears them as level arrays; `onNode` then hears
+   * only the blocks' roots, the nodes above them and a last partial block's nodes.
    */
-  constructor(options: { workers?: number; block?: number; onNode?: NodeListener } = {}) {
+  constructor(options: { workers?: number; block?: number; onNode?: NodeListener; onLevels?: LevelsListener } = {}) {
     this.block = options.block ?? BLOCK;
     this.onNode = options.onNode;
+    this.onLevels = options.onNode && options.onLevels;
     this.acc = new RootAccumulator(options.onNode);
     if (!Number.isInteger(Math.log2(this.block))) throw new TypeError('block must be a power of two');
     // One core stays with this thread, which fetches or reads the pages and folds the results.
@@ -115,7 +119,9 @@ export class ParallelEventChain {
   private emptyBlock(start: number): BlockInput {
     // With workers, this thread computes the subtree roots: it balances the parsing and leaf hashing
     // the workers do against the reading and folding done here.
-    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: this.workers.length === 0 && !this.onNode };
+    // Nodes to report: the block's are hashed wherever it is checked (workers: off this thread).
+    const levels = this.onLevels !== undefined;
+    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: levels || (this.workers.length === 0 && !this.onNode), withLevels: levels };
   }
 
   private check(block: BlockInput): Promise<BlockResult> {
@@ -133,9 +139,21 @@ export class ParallelEventChain {
     if (error && error.seq <= start && error.beforeLink) throw new ChainBreak(error.seq, error.message);
     if (result.count > 0 && result.firstPrev !== this.lastLeaf) throw new ChainBreak(start - 1, breakMessage('link', start));
     if (error) throw new ChainBreak(error.seq, error.message);
-    const root = this.onNode ? undefined : result.subtreeRoot ?? (isAlignedPerfect(start, result.count) ? subtreeRoot(result.leaves, result.count) : undefined);
-    if (root) this.acc.pushSubtree(Buffer.from(root), result.count);
-    else for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
+    if (result.levels && result.subtreeRoot) {
+      this.onLevels!(start, result.count, result.levels);
+      this.acc.pushSubtree(Buffer.from(result.subtreeRoot), result.count);
+    } else if (this.onNode) for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
+    else this.foldRoot(result);
     if (result.count > 0) this.lastLeaf = Buffer.from(result.leaves.subarray((result.count - 1) * 32)).toString('base64');
   }
+
+  private foldRoot(result: BlockResult): void {
+    const { start } = result;
+    const root = result.subtreeRoot ?? (isAlignedPerfect(start, result.count) ? subtreeRoot(result.leaves, result.count) : undefined);
+    if (root) this.acc.pushSubtree(Buffer.from(root), result.count);
+    else for (let i = 0; i < result.count; i++) this.acc.push(Buffer.from(result.leaves.subarray(i * 32, i * 32 + 32)));
+  }
 }
+
+/** Hears the inner nodes of an aligned block of `count` leaves from `start` (see `subtreeLevels`). */
+export type LevelsListener = (start: number, count: number, packed: Uint8Array) => void;

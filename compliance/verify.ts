@@ -174,7 +174,7 @@ async function verifyAllEvents(
   // A large log is checked on worker threads while the next page is fetched; a small one inline
   // (starting workers would cost more than it saves).
   const tree = new StoredTreeCheck(session);
-  const chain = new ParallelEventChain({ ...(cp.size >= PARALLEL_FROM ? {} : { workers: 0 }), onNode: tree.recomputed });
+  const chain = new ParallelEventChain({ ...(cp.size >= PARALLEL_FROM ? {} : { workers: 0 }), onNode: tree.recomputed, onLevels: tree.recomputedLevels });
   let root: Buffer;
   let received = 0;
   try {

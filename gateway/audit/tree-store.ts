@@ -56,16 +56,57 @@ export interface TreeStore {
   /** Consistency proof from the tree of `size1` leaves to that of `size2` leaves (1 ≤ size1 ≤ size2). */
   consistencyProof(size1: number, size2: number): Buffer[];
   /**
-   * The stored subtrees completed as the tree grew from `fromSize` to `toSize` leaves, ordered by the
-   * leaf each ends at, then level (the order `append` writes them). A missing row is left out.
+   * The stored subtrees completed as the tree grew from `fromSize` to `toSize` leaves, as runs of
+   * consecutive nodes by level, then index. A missing row is left out (its level's run breaks there).
    */
-  nodes(fromSize: number, toSize: number): StoredNode[];
+  nodes(fromSize: number, toSize: number): NodeRun[];
 }
 
 export interface StoredNode {
   level: number;
   index: number;
   hash: Buffer;
+}
+
+/** Consecutive stored nodes of one level: `hashes` holds 32 bytes per node, from index `first`. */
+export interface NodeRun {
+  level: number;
+  first: number;
+  hashes: Buffer;
+}
+
+/**
+ * Packs rows sorted by level, then index, into runs (a gap starts a new run): one buffer per level
+ * instead of an object per node, for ListTreeNodes' packed `hashes`.
+ */
+export function toRuns(rows: Iterable<readonly [level: number, index: number, hash: Uint8Array]>): NodeRun[] {
+  const runs: NodeRun[] = [];
+  let level = -1;
+  let first = 0;
+  let parts: Uint8Array[] = [];
+  const close = () => {
+    if (parts.length > 0) runs.push({ level, first, hashes: Buffer.concat(parts) });
+  };
+  for (const [l, index, hash] of rows) {
+    if (l !== level || index !== first + parts.length) {
+      close();
+      level = l;
+      first = index;
+      parts = [];
+    }
+    parts.push(hash);
+  }
+  close();
+  return runs;
+}
+
+/** The nodes of `runs`, one each, in the order appends write them (tests compare with the accumulator's). */
+export function nodesOfRuns(runs: readonly NodeRun[]): StoredNode[] {
+  const nodes: StoredNode[] = [];
+  for (const { level, first, hashes } of runs) {
+    for (let i = 0; i * HASH_SIZE < hashes.length; i++) nodes.push({ level, index: first + i, hash: hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+  }
+  return nodes.sort(inAppendOrder);
 }
 
 /**
@@ -99,7 +140,7 @@ export function createTreeStore(db: Database): TreeStore {
   const selectNode: Statement<[number, number], { hash: Buffer }> = db.prepare(
     'SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?',
   );
-  // Raw rows: a page is some 16,000 of them, and arrays cost less than objects.
+  // Raw rows: a page is some 20,000 of them, and arrays cost less than objects.
   const selectLevelRange = (db.prepare('SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx BETWEEN ? AND ? ORDER BY idx') as Statement<
     [number, number, number],
     [number, Buffer]
@@ -169,16 +210,16 @@ export function createTreeStore(db: Database): TreeStore {
       return buildConsistencyProof(source, size1, size2);
     },
 
-    nodes(fromSize: number, toSize: number): StoredNode[] {
+    nodes(fromSize: number, toSize: number): NodeRun[] {
       checkSize(toSize, 'toSize');
       if (!Number.isSafeInteger(fromSize) || fromSize < 0 || fromSize > toSize) {
         throw new TypeError('fromSize must be an integer between 0 and toSize');
       }
-      const found: StoredNode[] = [];
+      const runs: NodeRun[] = [];
       for (const [level, first, last] of nodeRanges(fromSize, toSize)) {
-        for (const [index, hash] of selectLevelRange.all(level, first, last)) found.push({ level, index, hash });
+        runs.push(...toRuns(selectLevelRange.all(level, first, last).map(([index, hash]) => [level, index, hash] as const)));
       }
-      return found.sort(inAppendOrder);
+      return runs;
     },
   };
 }

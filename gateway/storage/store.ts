@@ -277,10 +277,11 @@ export interface TreeReads {
   consistencyProof(size1: number, size2: number): Promise<Buffer[]>;
   /**
    * The stored subtree hashes completed as the tree grew from `fromSize` to `toSize` leaves (every
-   * (level, index) with fromSize < (index + 1)·2^level ≤ toSize), ordered by the leaf each ends at, then
-   * level; a missing one is left out. The officer's tool compares them with what it recomputes.
+   * (level, index) with fromSize < (index + 1)·2^level ≤ toSize), as runs of consecutive nodes of one
+   * level (32 bytes each in `hashes`, from index `first`), by level then index; a missing one is left out
+   * (the run breaks there). The officer's tool compares them with what it recomputes.
    */
-  nodes(fromSize: number, toSize: number): Promise<Array<{ level: number; index: number; hash: Buffer }>>;
+  nodes(fromSize: number, toSize: number): Promise<Array<{ level: number; first: number; hashes: Buffer }>>;
 }
 
 export interface CheckpointReads {

@@ -49,7 +49,8 @@ async function servedProofFile(seq: number, name: string): Promise<string> {
 /** The officer's node check alone, over every event, asking `span` leaves' nodes at a time. */
 async function checkNodes(span: number): Promise<StoredTreeCheck> {
   const tree = new StoredTreeCheck(g.s.regulator, span);
-  const chain = new ParallelEventChain({ workers: 0, onNode: tree.recomputed });
+  // Blocks of 4: the inner nodes come as level arrays (onLevels), the rest one by one (onNode).
+  const chain = new ParallelEventChain({ workers: 0, block: 4, onNode: tree.recomputed, onLevels: tree.recomputedLevels });
   const events = await allEvents(g.s.regulator);
   for (let i = 0; i < events.length; i += 3) {
     await chain.push(events.slice(i, i + 3));
@@ -84,8 +85,8 @@ describe('an edited stored Merkle node', () => {
     const audit = g.s.regulator.clients.audit;
     await expect(unaryCall(audit, audit.listTreeNodes, { fromSize: 0, toSize: size + 1_000 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
     await expect(unaryCall(audit, audit.listTreeNodes, { fromSize: 3, toSize: 2 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    const { nodes } = await unaryCall(audit, audit.listTreeNodes, { fromSize: 2, toSize: 4 });
-    expect(nodes.map((n) => [n.level, n.index])).toEqual([[0, 2], [0, 3], [1, 1], [2, 0]]);
+    const { runs } = await unaryCall(audit, audit.listTreeNodes, { fromSize: 2, toSize: 4 });
+    expect(runs.map((r) => [r.level, r.firstIndex, r.hashes.length])).toEqual([[0, 2, 64], [1, 1, 32], [2, 0, 32]]);
   });
 
   it('the officer compares every stored node whatever the span of its requests', async () => {

@@ -15,7 +15,7 @@ import {
   rootAt,
   type SubtreeSource,
 } from '../../../keys/transparency/index.js';
-import { TreeStoreCorrupt, inAppendOrder, nodeRanges } from '../../audit/tree-store.js';
+import { TreeStoreCorrupt, toRuns, nodeRanges } from '../../audit/tree-store.js';
 import type { TreeReads } from '../store.js';
 import type { Queryable } from './connect.js';
 
@@ -85,10 +85,10 @@ export function treeReads(q: Queryable): TreeReads {
       if (ranges.length === 0) return [];
       const { rows } = await q.query<{ level: number; idx: number; hash: Buffer }>(
         `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS r(level, first, last)
-         JOIN merkle_nodes n ON n.level = r.level AND n.idx BETWEEN r.first AND r.last`,
+         JOIN merkle_nodes n ON n.level = r.level AND n.idx BETWEEN r.first AND r.last ORDER BY n.level, n.idx`,
         [ranges.map((r) => r[0]), ranges.map((r) => r[1]), ranges.map((r) => r[2])],
       );
-      return rows.map((r) => ({ level: r.level, index: r.idx, hash: r.hash })).sort(inAppendOrder);
+      return toRuns(rows.map((r) => [r.level, Number(r.idx), r.hash] as const));
     },
   };
 }

@@ -44,7 +44,7 @@ export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: 
       proof: await audit.consistencyProof(ctx, req.size1, req.size2),
     })),
     listEvents: unary(rt, 'ListEvents', async (ctx, req) => ({ events: (await audit.range(ctx, req.startSeq, req.limit)).map(eventOut) })),
-    listTreeNodes: unary(rt, 'ListTreeNodes', async (ctx, req) => ({ nodes: await audit.treeNodes(ctx, req.fromSize, req.toSize) })),
+    listTreeNodes: unary(rt, 'ListTreeNodes', async (ctx, req) => ({ runs: (await audit.treeNodes(ctx, req.fromSize, req.toSize)).map((r) => ({ level: r.level, firstIndex: r.first, hashes: r.hashes })) })),
     getEvidence: unary(rt, 'GetEvidence', async (ctx, req) => {
       if (!req.transferId) throw new InvalidInput('transfer_id is required');
       return { evidenceJson: await evidence(ctx, req.transferId) };

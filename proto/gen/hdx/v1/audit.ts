@@ -129,19 +129,23 @@ export interface ListTreeNodesRequest {
   toSize: number;
 }
 
-export interface TreeNode {
-  /** The subtree covers leaves [index * 2^level, (index + 1) * 2^level); level 0 is a leaf. */
+export interface TreeNodeRun {
+  /**
+   * Consecutive stored nodes of one level: hashes[32 * i, 32 * i + 32) is the subtree (level,
+   * first_index + i), which covers leaves [index * 2^level, (index + 1) * 2^level); level 0 is a leaf.
+   */
   level: number;
-  index: number;
-  hash: Buffer;
+  firstIndex: number;
+  /** 32 bytes per node, packed: a response of 20,000 nodes is one field per level, not 20,000 messages. */
+  hashes: Buffer;
 }
 
 export interface ListTreeNodesResponse {
   /**
-   * The stored nodes, ordered by the leaf each ends at, then by level (the order appends write them).
-   * A node the store lacks is left out.
+   * The stored nodes, by level, then index; one run per level unless the store lacks a node (left out:
+   * the run breaks there).
    */
-  nodes: TreeNode[];
+  runs: TreeNodeRun[];
 }
 
 function createBaseAuditEvent(): AuditEvent {
@@ -1532,25 +1536,25 @@ export const ListTreeNodesRequest: MessageFns<ListTreeNodesRequest> = {
   },
 };
 
-function createBaseTreeNode(): TreeNode {
-  return { level: 0, index: 0, hash: Buffer.alloc(0) };
+function createBaseTreeNodeRun(): TreeNodeRun {
+  return { level: 0, firstIndex: 0, hashes: Buffer.alloc(0) };
 }
 
-export const TreeNode: MessageFns<TreeNode> = {
-  encode(message: TreeNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const TreeNodeRun: MessageFns<TreeNodeRun> = {
+  encode(message: TreeNodeRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.level !== 0) {
       writer.uint32(8).uint32(message.level);
     }
-    if (message.index !== 0) {
-      writer.uint32(16).uint64(message.index);
+    if (message.firstIndex !== 0) {
+      writer.uint32(16).uint64(message.firstIndex);
     }
-    if (message.hash.length !== 0) {
-      writer.uint32(26).bytes(message.hash);
+    if (message.hashes.length !== 0) {
+      writer.uint32(26).bytes(message.hashes);
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): TreeNode {
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeNodeRun {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -1559,7 +1563,7 @@ export const TreeNode: MessageFns<TreeNode> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseTreeNode();
+      const message = createBaseTreeNodeRun();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -1576,7 +1580,7 @@ export const TreeNode: MessageFns<TreeNode> = {
               break;
             }
 
-            message.index = longToNumber(reader.uint64());
+            message.firstIndex = longToNumber(reader.uint64());
             continue;
           }
           case 3: {
@@ -1584,7 +1588,7 @@ export const TreeNode: MessageFns<TreeNode> = {
               break;
             }
 
-            message.hash = Buffer.from(reader.bytes());
+            message.hashes = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -1599,48 +1603,52 @@ export const TreeNode: MessageFns<TreeNode> = {
     }
   },
 
-  fromJSON(object: any): TreeNode {
+  fromJSON(object: any): TreeNodeRun {
     return {
       level: isSet(object.level) ? globalThis.Number(object.level) : 0,
-      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
-      hash: isSet(object.hash) ? Buffer.from(bytesFromBase64(object.hash)) : Buffer.alloc(0),
+      firstIndex: isSet(object.firstIndex)
+        ? globalThis.Number(object.firstIndex)
+        : isSet(object.first_index)
+        ? globalThis.Number(object.first_index)
+        : 0,
+      hashes: isSet(object.hashes) ? Buffer.from(bytesFromBase64(object.hashes)) : Buffer.alloc(0),
     };
   },
 
-  toJSON(message: TreeNode): unknown {
+  toJSON(message: TreeNodeRun): unknown {
     const obj: any = {};
     if (message.level !== 0) {
       obj.level = Math.round(message.level);
     }
-    if (message.index !== 0) {
-      obj.index = Math.round(message.index);
+    if (message.firstIndex !== 0) {
+      obj.firstIndex = Math.round(message.firstIndex);
     }
-    if (message.hash.length !== 0) {
-      obj.hash = base64FromBytes(message.hash);
+    if (message.hashes.length !== 0) {
+      obj.hashes = base64FromBytes(message.hashes);
     }
     return obj;
   },
 
-  create(base?: DeepPartial<TreeNode>): TreeNode {
-    return TreeNode.fromPartial(base ?? {});
+  create(base?: DeepPartial<TreeNodeRun>): TreeNodeRun {
+    return TreeNodeRun.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<TreeNode>): TreeNode {
-    const message = createBaseTreeNode();
+  fromPartial(object: DeepPartial<TreeNodeRun>): TreeNodeRun {
+    const message = createBaseTreeNodeRun();
     message.level = object.level ?? 0;
-    message.index = object.index ?? 0;
-    message.hash = object.hash ?? Buffer.alloc(0);
+    message.firstIndex = object.firstIndex ?? 0;
+    message.hashes = object.hashes ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseListTreeNodesResponse(): ListTreeNodesResponse {
-  return { nodes: [] };
+  return { runs: [] };
 }
 
 export const ListTreeNodesResponse: MessageFns<ListTreeNodesResponse> = {
   encode(message: ListTreeNodesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.nodes) {
-      TreeNode.encode(v!, writer.uint32(10).fork()).join();
+    for (const v of message.runs) {
+      TreeNodeRun.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1658,12 +1666,12 @@ export const ListTreeNodesResponse: MessageFns<ListTreeNodesResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
+          case 2: {
+            if (tag !== 18) {
               break;
             }
 
-            message.nodes.push(TreeNode.decode(reader, reader.uint32()));
+            message.runs.push(TreeNodeRun.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1679,13 +1687,13 @@ export const ListTreeNodesResponse: MessageFns<ListTreeNodesResponse> = {
   },
 
   fromJSON(object: any): ListTreeNodesResponse {
-    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => TreeNode.fromJSON(e)) : [] };
+    return { runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => TreeNodeRun.fromJSON(e)) : [] };
   },
 
   toJSON(message: ListTreeNodesResponse): unknown {
     const obj: any = {};
-    if (message.nodes?.length) {
-      obj.nodes = message.nodes.map((e) => TreeNode.toJSON(e));
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => TreeNodeRun.toJSON(e));
     }
     return obj;
   },
@@ -1695,7 +1703,7 @@ export const ListTreeNodesResponse: MessageFns<ListTreeNodesResponse> = {
   },
   fromPartial(object: DeepPartial<ListTreeNodesResponse>): ListTreeNodesResponse {
     const message = createBaseListTreeNodesResponse();
-    message.nodes = object.nodes?.map((e) => TreeNode.fromPartial(e)) || [];
+    message.runs = object.runs?.map((e) => TreeNodeRun.fromPartial(e)) || [];
     return message;
   },
 };
