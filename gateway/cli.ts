@@ -21,7 +21,7 @@ const postgresUrl: Parse<string> = (value) => {
 export const SERVE_SETTINGS = {
   data: { flags: '--data <dir>', description: 'the gateway folder made by `hdx keys init` (identity, keys; gateway.db is kept here)', env: 'HDX_GATEWAY_DIR', parse: existingPath('folder'), default: '.hdx-demo/exchange/gateway' },
   dbDir: { flags: '--db-dir <dir>', description: 'keep gateway.db somewhere else', env: 'HDX_GATEWAY_DB_DIR', parse: folder },
-  postgres: { flags: '--postgres <url>', description: 'keep the state in this PostgreSQL database (libpq URL, e.g. postgresql://hdx@db.internal/hdx) instead of gateway.db: for several replicas', env: 'HDX_GATEWAY_POSTGRES', parse: postgresUrl },
+  postgres: { flags: '--postgres <url>', description: 'keep the state in this PostgreSQL database (libpq URL, e.g. postgresql://hdx@db.internal/hdx) instead of gateway.db: for several replicas', env: 'HDX_GATEWAY_POSTGRES', parse: postgresUrl, secret: true },
   registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', parse: existingPath('file') },
   listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', parse: listenAddress },
   sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
@@ -117,7 +117,7 @@ export function registerGatewayCommands(program: Command): void {
       if (value !== 'postgres') throw new ValueError('must be postgres');
       return value;
     }))
-    .addOption(new Option(SERVE_SETTINGS.postgres.flags, 'the empty PostgreSQL database to move to (libpq URL)').env(SERVE_SETTINGS.postgres.env).argParser(parseWith(postgresUrl)).makeOptionMandatory())
+    .addOption(new Option(SERVE_SETTINGS.postgres.flags, 'the empty PostgreSQL database to move to (libpq URL)').env(SERVE_SETTINGS.postgres.env).argParser(parseWith(postgresUrl, SERVE_SETTINGS.postgres)).makeOptionMandatory())
     .option('--data <dir>', SERVE_SETTINGS.data.description, parseWith(existingPath('folder')), SERVE_SETTINGS.data.default)
     .option('--db-dir <dir>', SERVE_SETTINGS.dbDir.description, parseWith(existingPath('folder')))
     .action(async (opts: { postgres: string; data: string; dbDir?: string }) => {

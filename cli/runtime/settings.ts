@@ -22,14 +22,20 @@ export interface Setting {
   /** How the default reads in --help, when it is not the value itself. */
   defaultDescription?: string;
   required?: boolean;
+  /** The value may hold a password (a connection URL): no message repeats it. */
+  secret?: boolean;
 }
 
-/** A flag's argument parser: the value parsed, or commander's InvalidArgumentError with the reason. */
-export function parseWith<T>(parse: Parse<T>) {
+/**
+ * A flag's argument parser: the value parsed, or commander's InvalidArgumentError with the reason. For a
+ * secret value, a plain error naming the flag only: commander's message would quote the value.
+ */
+export function parseWith<T>(parse: Parse<T>, secret?: { flags: string; env: string }) {
   return (value: string): T => {
     try {
       return parse(value);
     } catch (error) {
+      if (error instanceof ValueError && secret) throw new Error(`option '${secret.flags}' (or ${secret.env}) is invalid (its value is not repeated): ${error.message}`);
       if (error instanceof ValueError) throw new InvalidArgumentError(error.message);
       throw error;
     }
@@ -45,7 +51,7 @@ export function addSettings(command: Command, settings: Record<string, Setting>)
   command.addOption(new Option('--config <file>', 'settings file (JSON, keys as below in camelCase: see README “Configuration”)').env('HDX_CONFIG'));
   for (const s of Object.values(settings)) {
     // Commander would take any value of a boolean's variable (even "false") as true: booleans are read below.
-    const option = takesValue(s) ? new Option(s.flags, s.description).env(s.env).argParser(parseWith(s.parse)) : new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`);
+    const option = takesValue(s) ? new Option(s.flags, s.description).env(s.env).argParser(parseWith(s.parse, s.secret ? s : undefined)) : new Option(s.flags, `${s.description} (env: ${s.env}=true|false)`);
     if (s.default !== undefined) option.default(s.default, s.defaultDescription);
     command.addOption(option);
   }
@@ -88,7 +94,8 @@ function readConfig(file: string, settings: Record<string, Setting>): Record<str
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`config file ${file}: not JSON (${(error as Error).message})`);
+    // V8's message may quote a stretch of the file, which may hold a secret: that part is cut.
+    throw new Error(`config file ${file}: not JSON (${(error as Error).message.split(/,\s*(?:\.\.\.)?"/)[0]})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new Error(`config file ${file}: must be an object of settings, e.g. {"leaseSeconds": 30}`);

@@ -45,7 +45,7 @@ describe('settings and flag values, as the CLI reports them', () => {
   it('config files: unknown keys, not JSON, missing — each named', async () => {
     const typo = configFile('typo.json', '{"leaseSecond": 30}');
     expect(await refused(['gateway', 'serve', '--config', typo])).toMatch(
-      new RegExp(`^hdx: config file ${typo}: unknown setting "leaseSecond"; known: data, dbDir, registry, listen, sealWorkers, metrics, profiles, leaseSeconds, retentionDays, intake, maxSubmissions\\n$`),
+      new RegExp(`^hdx: config file ${typo}: unknown setting "leaseSecond"; known: data, dbDir, postgres, registry, listen, sealWorkers, metrics, profiles, leaseSeconds, retentionDays, intake, maxSubmissions\\n$`),
     );
     const broken = configFile('broken.json', '{"leaseSeconds": 30,');
     expect(await refused(['gateway', 'serve', '--config', broken])).toMatch(new RegExp(`^hdx: config file ${broken}: not JSON \\(`));
