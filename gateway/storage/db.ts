@@ -1,6 +1,8 @@
 /**
  * Opens the gateway's SQLite database with the durability the exchange promises: WAL so readers never
- * block the writer, synchronous=FULL so a submission acknowledged to a hospital survives power loss.
+ * block the writer, synchronous=FULL so a submission acknowledged to a hospital survives power loss. The
+ * gateway's store then moves its write connection to NORMAL with the fsync done off the event loop
+ * (sqlite/wal-sync.ts); other users of this function keep FULL.
  */
 import Database from 'better-sqlite3';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';

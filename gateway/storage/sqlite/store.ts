@@ -34,23 +34,18 @@ import type {
 } from '../store.js';
 import { submissionRepository, transferRepository } from '../transfers.js';
 import { Committer } from './committer.js';
+import { deferWalSync, type WalSyncer } from './wal-sync.js';
 
 export const DATABASE_FILE = 'gateway.db';
 
-/** Every method of `repo`, answering with a promise (a throw becomes a rejection). */
+/** Every method of `repo`, answering with a promise through `through` (a throw becomes a rejection). */
 type Async<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
 
-function asyncify<T extends object>(repo: T): Async<T> {
+function asyncify<T extends object>(repo: T, through: <R>(fn: () => R) => Promise<R> = settle): Async<T> {
   const out: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(repo)) {
     if (typeof fn !== 'function') continue;
-    out[name] = (...args: unknown[]) => {
-      try {
-        return Promise.resolve(fn(...args));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
+    out[name] = (...args: unknown[]) => through(() => fn(...args));
   }
   return out as Async<T>;
 }
@@ -75,9 +70,15 @@ export async function openSqliteStore(options: StoreOptions): Promise<SqliteStor
   return createSqliteStore(join(options.dataDir, DATABASE_FILE), options);
 }
 
+export interface SqliteStoreOptions extends Omit<StoreOptions, 'dataDir'> {
+  /** Opens the syncer of the WAL (wal-sync.ts); tests pass one they control. */
+  walSyncer?: (walPath: string) => WalSyncer;
+}
+
 /** Opens (creating and migrating) the database at `path`. */
-export function createSqliteStore(path: string, options: Omit<StoreOptions, 'dataDir'> = {}): SqliteStore {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const db = openDatabase(path);
+  const syncer = deferWalSync(db, path, options.walSyncer);
   const tree = createTreeStore(db);
   const readDb = new Database(path, { readonly: true, fileMustExist: true });
   readDb.pragma('cache_size = -65536');
@@ -110,6 +111,7 @@ export function createSqliteStore(path: string, options: Omit<StoreOptions, 'dat
     onRollback: () => (head = null),
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
+    ...(syncer ? { syncer } : {}),
   });
 
   const idempotency = idempotencyRepository(db);
@@ -175,7 +177,16 @@ export function createSqliteStore(path: string, options: Omit<StoreOptions, 'dat
     return { tx, committed };
   };
 
-  const reads = sqliteReads(readDb);
+  // A read answers only once what it saw is durable: nobody is told of a state a power loss could still undo.
+  const settleRead = <T>(fn: () => T): Promise<T> => {
+    try {
+      const value = fn();
+      return committer.durable().then(() => value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  const reads = sqliteReads(readDb, settleRead);
   const store: SqliteStore = {
     engine: 'sqlite',
     path,
@@ -194,6 +205,7 @@ export function createSqliteStore(path: string, options: Omit<StoreOptions, 'dat
     },
     async close() {
       await committer.idle();
+      syncer?.close();
       readDb.close();
       db.close();
     },
@@ -211,7 +223,7 @@ export function createSqliteStore(path: string, options: Omit<StoreOptions, 'dat
 }
 
 /** The committed-state reads, on the read-only connection. */
-function sqliteReads(db: Db): StoreReads {
+function sqliteReads(db: Db, settle: <T>(fn: () => T) => Promise<T>): StoreReads {
   const consents = consentRepository(db);
   const idempotency = idempotencyRepository(db);
   const transfers = transferRepository(db);
@@ -230,7 +242,7 @@ function sqliteReads(db: Db): StoreReads {
       lookup: <T>(partyId: string, method: string, key: string, digest: string) =>
         settle(() => idempotency.lookup<T>(partyId, method, key, digest)),
     },
-    submissions: asyncify({ get: submissionRepository(db).get }),
+    submissions: asyncify({ get: submissionRepository(db).get }, settle),
     transfers: {
       get: (id) => settle(() => transfers.get(id)),
       payload: (id) => settle(() => transfers.payload(id)),
@@ -240,20 +252,17 @@ function sqliteReads(db: Db): StoreReads {
     },
     decisions: (() => {
       const d = decisionRepository(db);
-      return asyncify({
-        get: d.get,
-        forTransfer: d.forTransfer,
-        latestForTransfer: d.latestForTransfer,
-        forHospital: d.forHospital,
-        timings: d.timings,
-      });
+      return asyncify(
+        { get: d.get, forTransfer: d.forTransfer, latestForTransfer: d.latestForTransfer, forHospital: d.forHospital, timings: d.timings },
+        settle,
+      );
     })(),
-    audit: auditReads(db),
+    audit: auditReads(db, settle),
     ping: () => settle(() => void ping.get()),
   };
 }
 
-function auditReads(db: Db): AuditReads {
+function auditReads(db: Db, settle: <T>(fn: () => T) => Promise<T>): AuditReads {
   const queries = auditQueries(db);
   const tree = createTreeStore(db);
   const last = db.prepare('SELECT seq FROM audit_events ORDER BY seq DESC LIMIT 1').pluck();
