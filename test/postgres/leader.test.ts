@@ -22,10 +22,18 @@ describe.runIf(postgresAvailable())('the leader lease', () => {
     await db?.drop();
   });
 
-  /** Ends a session and waits until its backend has exited (and released its locks). */
+  /** Whether a session still holds any lock (its backend has not yet released them on exit). */
+  const holdsLocks = async (pid: number | undefined) =>
+    (await sql.query<{ held: boolean }>('SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = $1) AS held', [pid])).rows[0]!.held;
+
+  /**
+   * Ends a session and waits, on the condition itself, until its backend has let go of its locks: the
+   * takeover below follows from that, not from how long it took (bounded by the test's timeout only).
+   */
   const kill = async (pid: number | undefined) => {
     expect(pid).toBeTypeOf('number');
-    expect((await sql.query('SELECT pg_terminate_backend($1, 10000) AS done', [pid])).rows[0].done).toBe(true);
+    expect((await sql.query('SELECT pg_terminate_backend($1) AS done', [pid])).rows[0].done).toBe(true);
+    while (await holdsLocks(pid)) await new Promise((resolve) => setTimeout(resolve, 5));
   };
 
   it('only one of two leads; when the leader’s session is killed the other takes over, and the old one does not lead again', async () => {
@@ -44,8 +52,11 @@ describe.runIf(postgresAvailable())('the leader lease', () => {
       expect(a.leading).toBe(false);
       expect(lost).toEqual(['a']);
 
-      // The new leader gives up its lease (a clean stop): the other takes it at its next question.
+      // The new leader gives up its lease (a clean stop): close() resolves once its session has let go of
+      // the lock (not polled: that is what close() promises), so the other takes it at its next question.
+      const bPid = b.backendPid;
       await b.close();
+      expect(await holdsLocks(bPid)).toBe(false);
       expect(await a.lead()).toBe(true);
       expect(lost).toEqual(['a', 'b']);
     } finally {
