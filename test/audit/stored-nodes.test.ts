@@ -1,7 +1,7 @@
 /**
  * The stored Merkle nodes (issue 14.9b). The gateway serves inclusion and consistency proofs from the
  * subtree hashes in `merkle_nodes`, not from the events; recomputing the root from the events proves
- * the events only. Here one real row of a stopped gateway's file is edited: a proof served through it is
+ * the events only. Here one real row of a stopped gateway's database (SQLite's file or PostgreSQL's table) is edited: a proof served through it is
  * rejected by the offline checker, and `hdx audit verify` — which passed before the edit — now fails,
  * naming the node.
  */
@@ -9,13 +9,17 @@ import { status } from '@grpc/grpc-js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParallelEventChain } from '../../compliance/parallel-chain.js';
 import { PROOF_FORMAT, proveEvent, type InclusionProofFile } from '../../compliance/proofs.js';
 import { StoredTreeCheck } from '../../compliance/stored-tree.js';
 import { verifyLog } from '../../compliance/verify.js';
 import { unaryCall } from '../../proto/connect.js';
+import { clientConfig } from '../../gateway/storage/postgres/connect.js';
 import { createTestExchange, type TestExchange } from '../support/harness.js';
+import { storeDatabaseUrl } from '../support/postgres.js';
+import { testEngine } from '../support/stores.js';
 import { allEvents, populate, restartableGateway, runAuditCli } from './support.js';
 import { dropAppendOnlyTriggers } from './tamper.js';
 
@@ -59,6 +63,38 @@ async function checkNodes(span: number): Promise<StoredTreeCheck> {
   await chain.finish();
   await tree.compare(true);
   return tree;
+}
+
+/**
+ * Flips a bit of one stored node of the stopped gateway, as someone with write access to its database
+ * would: SQLite's file with the append-only triggers dropped, or PostgreSQL's table with its trigger off.
+ */
+async function editStoredNode(level: number, idx: number, edit: (hash: Buffer) => void): Promise<void> {
+  if (testEngine() === 'postgres') {
+    const client = new pg.Client(clientConfig(await storeDatabaseUrl(dataDir)));
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE merkle_nodes DISABLE TRIGGER merkle_nodes_append_only');
+      const { rows } = await client.query<{ hash: Buffer }>('SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2', [level, idx]);
+      const edited = Buffer.from(rows[0]!.hash);
+      edit(edited);
+      expect((await client.query('UPDATE merkle_nodes SET hash = $1 WHERE level = $2 AND idx = $3', [edited, level, idx])).rowCount).toBe(1);
+      await client.query('ALTER TABLE merkle_nodes ENABLE TRIGGER merkle_nodes_append_only');
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  const db = new Database(join(dataDir, 'gateway.db'));
+  try {
+    dropAppendOnlyTriggers(db);
+    const { hash } = db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').get(level, idx) as { hash: Buffer };
+    const edited = Buffer.from(hash);
+    edit(edited);
+    expect(db.prepare('UPDATE merkle_nodes SET hash = ? WHERE level = ? AND idx = ?').run(edited, level, idx).changes).toBe(1);
+  } finally {
+    db.close();
+  }
 }
 
 const verifyCli = () => runAuditCli('audit', 'verify', '--identity', identity(), '--gateway', g.gw.address, '--state', statePath());
@@ -106,16 +142,9 @@ describe('an edited stored Merkle node', () => {
     expect((await checkProofCli(await servedProofFile(0, 'before.json'))).exitCode).toBe(0);
 
     await g.stop();
-    const db = new Database(join(dataDir, 'gateway.db'));
-    try {
-      dropAppendOnlyTriggers(db);
-      const { hash } = db.prepare('SELECT hash FROM merkle_nodes WHERE level = 2 AND idx = 1').get() as { hash: Buffer };
-      const edited = Buffer.from(hash);
-      edited[17] = edited[17]! ^ 0x01;
-      expect(db.prepare('UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 1').run(edited).changes).toBe(1);
-    } finally {
-      db.close();
-    }
+    await editStoredNode(2, 1, (hash) => {
+      hash[17] = hash[17]! ^ 0x01;
+    });
     await g.start();
 
     // A third party given what the gateway now serves rejects it; the officer's own `prove` refuses too.
