@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { relative } from 'node:path';
 import type { Engine } from '../gateway/storage/store.js';
+import { setup as buildDistIfStale } from '../test/support/build-dist.js';
 import { benchCluster, chooseEngines } from './engines.js';
 import { machine, withFloors, writeResults, type ResultLine } from './results.js';
 import type { BenchLine, BenchModule } from './types.js';
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
   const loadStart = loadavg();
   const host = machine(loadStart);
   process.stdout.write(`hdx bench — node ${host.node}, ${host.cpus} × ${host.model}, load ${loadStart.map((l) => l.toFixed(2)).join(' ')}${quick ? ', quick' : ''}\n\n`);
+  // The audit and start-up benches run `bin/hdx.js`, i.e. dist/: a build older than the sources would
+  // bench old code (or fail on a method it lacks), so rebuild it as the test suite's setup does.
+  buildDistIfStale();
   const storeIndex = args.indexOf('--store');
   const { engines, warning } = chooseEngines(storeIndex >= 0 ? (args[storeIndex + 1] ?? '') : undefined);
   if (warning) process.stdout.write(`${warning}\n\n`);
