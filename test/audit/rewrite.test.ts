@@ -5,6 +5,9 @@
  * recomputed, old checkpoints deleted), and restarts it: the gateway happily signs the new history, a
  * newcomer with no saved state finds nothing wrong — and `verifyLog` against the saved checkpoint fails.
  * Cruder edits (any event row, any stored hash, a stored checkpoint) are caught without saved state.
+ * The cruder edits are row edits, made over SQL on either engine (PostgreSQL's append-only triggers
+ * disabled); the offline rewrite re-chains the log in SQLite's file with the gateway's own tree code, so
+ * it runs on SQLite only.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +19,10 @@ import { grantConsent } from '../../hospital-adapter/consent.js';
 import { createGenerator } from '../../synthetic/index.js';
 import { Writable } from 'node:stream';
 import { createTestExchange, idem, openSessions, startTestGateway, terms, waitFor, type Sessions, type TestExchange } from '../support/harness.js';
+import { connectionSql, type TestSql } from '../support/sql.js';
+import { testEngine } from '../support/stores.js';
 import { populate } from './support.js';
-import { dropAppendOnlyTriggers, readEvents, rewriteLog, type RawEvent } from './tamper.js';
+import { dropAppendOnlyTriggers, rewriteLog, type RawEvent } from './tamper.js';
 
 let ex: TestExchange;
 let baseDir: string;
@@ -91,7 +96,9 @@ const swapRecipient = (events: RawEvent[]) =>
     return { ...e, parties: [(e['parties'] as string[])[0]!, 'pingan-health'] };
   });
 
-describe('a checkpoint signed over a rewritten history is caught by the saved checkpoint', () => {
+const engine = testEngine();
+
+describe.runIf(engine === 'sqlite')('a checkpoint signed over a rewritten history is caught by the saved checkpoint (SQLite: rewritten in the file)', () => {
   it('an event changed (a transfer’s recipient rewritten), same size', async () => {
     const { saved, newcomer } = await afterOfflineRewrite((db) => rewriteLog(db, swapRecipient));
     expect(newcomer.ok).toBe(true); // self-consistent: only history can tell
@@ -144,26 +151,35 @@ describe('a checkpoint signed over a rewritten history is caught by the saved ch
   });
 });
 
-describe('direct edits of the SQLite file are detected', () => {
-  // One copy, edited under the running gateway (WAL: a second connection), each edit undone after.
+describe('direct edits of the stored rows are detected', () => {
+  // Edited under the running gateway, each edit undone after. SQLite: a copy, through a second connection
+  // (WAL) with the triggers dropped. PostgreSQL: the base database itself (the last case, which grows the
+  // log, runs last), through the gateway's pool with the append-only triggers disabled.
   let dir: string;
   let gw: Awaited<ReturnType<typeof startTestGateway>>;
   let s: Sessions;
-  let db: Database.Database;
+  let file: Database.Database | undefined;
+  let db: TestSql;
   let size: number;
 
   beforeAll(async () => {
-    dir = copyOfBase();
+    dir = engine === 'sqlite' ? copyOfBase() : baseDir;
     gw = await startTestGateway(ex, { dataDir: dir });
     s = await openSessions(ex, gw);
-    db = new Database(join(dir, 'gateway.db'));
-    dropAppendOnlyTriggers(db);
-    size = readEvents(db).length;
+    if (engine === 'sqlite') {
+      file = new Database(join(dir, 'gateway.db'));
+      dropAppendOnlyTriggers(file);
+      db = connectionSql(file);
+    } else {
+      db = gw.sql;
+      for (const table of ['audit_events', 'merkle_nodes', 'checkpoints']) await db.run(`ALTER TABLE ${table} DISABLE TRIGGER ${table}_append_only`);
+    }
+    size = Number((await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM audit_events'))!.n);
     expect(size).toBe(savedSize);
   }, 30_000);
 
   afterAll(async () => {
-    db?.close();
+    file?.close();
     s?.closeAll();
     await gw?.stop();
   });
@@ -171,18 +187,27 @@ describe('direct edits of the SQLite file are detected', () => {
   const verify = (sample?: number) =>
     verifyLog(s.regulator, { statePath: join(dir, 'officer.json'), ...(sample ? { full: false, sample } : {}) });
 
-  function withRow<T>(table: string, where: string, args: unknown[], column: string, value: unknown, fn: () => Promise<T>): Promise<T> {
-    const original = (db.prepare(`SELECT ${column} AS v FROM ${table} WHERE ${where}`).get(...args) as { v: unknown }).v;
-    db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`).run(value, ...args);
-    return fn().finally(() => db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`).run(original, ...args));
+  async function withRow<T>(table: string, where: string, args: unknown[], column: string, value: unknown, fn: () => Promise<T>): Promise<T> {
+    const original = (await db.get<{ v: unknown }>(`SELECT ${column} AS v FROM ${table} WHERE ${where}`, ...args))!.v;
+    expect(await db.run(`UPDATE ${table} SET ${column} = ? WHERE ${where}`, value, ...args)).toBe(1);
+    try {
+      return await fn();
+    } finally {
+      await db.run(`UPDATE ${table} SET ${column} = ? WHERE ${where}`, original, ...args);
+    }
   }
+
+  const events = async () =>
+    (await db.all<{ seq: number; event_json: string }>('SELECT seq, event_json FROM audit_events ORDER BY seq')).map((r) => ({ seq: Number(r.seq), event_json: r.event_json }));
+  const nodes = async () =>
+    (await db.all<{ level: number; idx: number }>('SELECT level, idx FROM merkle_nodes ORDER BY level, idx')).map((r) => ({ level: Number(r.level), idx: Number(r.idx) }));
 
   it('the untouched copy verifies', async () => {
     expect((await verify()).ok).toBe(true);
   });
 
   it('any event row’s content: the full check names that event', async () => {
-    const rows = db.prepare('SELECT seq, event_json FROM audit_events ORDER BY seq').all() as Array<{ seq: number; event_json: string }>;
+    const rows = await events();
     for (const row of rows) {
       const edited = row.event_json.replace(/"at":"(\d)/, (_m, d: string) => `"at":"${d === '1' ? '2' : '1'}`);
       expect(edited).not.toBe(row.event_json);
@@ -194,7 +219,7 @@ describe('direct edits of the SQLite file are detected', () => {
   });
 
   it('a byte of an event’s prev field: the full check names that event, not the one before (issue 14.9)', async () => {
-    const rows = db.prepare('SELECT seq, event_json FROM audit_events WHERE seq > 0 ORDER BY seq').all() as Array<{ seq: number; event_json: string }>;
+    const rows = (await events()).filter((r) => r.seq > 0);
     for (const row of rows) {
       const edited = row.event_json.replace(/"prev":"(.)/, (_m, c: string) => `"prev":"${c === 'A' ? 'B' : 'A'}`);
       expect(edited).not.toBe(row.event_json);
@@ -207,7 +232,7 @@ describe('direct edits of the SQLite file are detected', () => {
 
   it('any event row’s content with its stored leaf hash recomputed: the chain breaks there, or the root for the last', async () => {
     const { leafHash } = await import('../../keys/transparency/index.js');
-    const rows = db.prepare('SELECT seq, event_json FROM audit_events ORDER BY seq').all() as Array<{ seq: number; event_json: string }>;
+    const rows = await events();
     for (const row of rows) {
       const edited = row.event_json.replace('"outcome":"ok"', '"outcome":"refused"');
       expect(edited).not.toBe(row.event_json);
@@ -229,16 +254,22 @@ describe('direct edits of the SQLite file are detected', () => {
   });
 
   it('an event row renumbered', async () => {
-    db.prepare('UPDATE audit_events SET seq = ? WHERE seq = 3').run(size + 100);
-    const report = await verify().finally(() => db.prepare('UPDATE audit_events SET seq = 3 WHERE seq = ?').run(size + 100));
-    expect(report.failure).toMatch(/^event chain: event 3 is missing/);
+    expect(await db.run('UPDATE audit_events SET seq = ? WHERE seq = 3', size + 100)).toBe(1);
+    const report = await verify().finally(() => db.run('UPDATE audit_events SET seq = 3 WHERE seq = ?', size + 100));
+    if (engine === 'sqlite') expect(report.failure).toMatch(/^event chain: event 3 is missing/);
+    else {
+      // PostgreSQL's leader integrates the sequenced events into the tree before a checkpoint: the row past
+      // the tree's size is a gap it refuses to integrate, so no checkpoint is served at all.
+      expect(report.failure).toMatch(/^fetch: /);
+      expect(gw.logs.join('')).toMatch(/"method":"GetCheckpoint"[^\n]*"error":"TreeStoreCorrupt"/);
+    }
     expect((await verify()).ok).toBe(true);
   });
 
   it('any stored subtree hash: an inclusion check of every event fails', async () => {
-    const nodes = db.prepare('SELECT level, idx FROM merkle_nodes ORDER BY level, idx').all() as Array<{ level: number; idx: number }>;
-    expect(nodes.length).toBeGreaterThan(size);
-    for (const { level, idx } of nodes) {
+    const stored = await nodes();
+    expect(stored.length).toBeGreaterThan(size);
+    for (const { level, idx } of stored) {
       const report = await withRow('merkle_nodes', 'level = ? AND idx = ?', [level, idx], 'hash', Buffer.alloc(32, 0xcd), () => verify(size));
       expect(report.ok, `node ${level}/${idx}`).toBe(false);
       expect(report.failure).toMatch(/^inclusion: event \d+ is not included under the signed root/);
@@ -246,30 +277,30 @@ describe('direct edits of the SQLite file are detected', () => {
   });
 
   it('any stored subtree hash, or one deleted: the full check names the node (issue 14.9)', async () => {
-    const nodes = db.prepare('SELECT level, idx FROM merkle_nodes ORDER BY level, idx').all() as Array<{ level: number; idx: number }>;
+    const stored = await nodes();
     const covering = (level: number, idx: number) =>
       level === 0 ? `covering event ${idx}` : `covering events ${idx * 2 ** level}–${(idx + 1) * 2 ** level - 1}`;
-    for (const { level, idx } of nodes) {
+    for (const { level, idx } of stored) {
       const report = await withRow('merkle_nodes', 'level = ? AND idx = ?', [level, idx], 'hash', Buffer.alloc(32, 0xcd), () => verify());
       expect(report.failure, `node ${level}/${idx}`).toBe(`tree nodes: stored tree node (level ${level}, index ${idx}) ${covering(level, idx)} does not match the events`);
     }
-    const { level, idx } = nodes[nodes.length - 1]!;
-    const hash = (db.prepare('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?').get(level, idx) as { hash: Buffer }).hash;
-    db.prepare('DELETE FROM merkle_nodes WHERE level = ? AND idx = ?').run(level, idx);
-    const report = await verify().finally(() => db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, idx, hash));
+    const { level, idx } = stored[stored.length - 1]!;
+    const { hash } = (await db.get<{ hash: Buffer }>('SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?', level, idx))!;
+    expect(await db.run('DELETE FROM merkle_nodes WHERE level = ? AND idx = ?', level, idx)).toBe(1);
+    const report = await verify().finally(() => db.run('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)', level, idx, hash));
     expect(report.failure).toBe(`tree nodes: stored tree node (level ${level}, index ${idx}) ${covering(level, idx)} is missing`);
     expect((await verify()).ok).toBe(true);
   });
 
   it('a stored checkpoint’s note', async () => {
-    const latest = db.prepare('SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1').get() as { tree_size: number; note: string };
+    const latest = (await db.get<{ tree_size: number; note: string }>('SELECT tree_size, note FROM checkpoints ORDER BY tree_size DESC LIMIT 1'))!;
     const forged = latest.note.replace(/\n([A-Za-z0-9+/]{43}=)\n/, (_m, root: string) => `\n${root[0] === 'A' ? 'B' : 'A'}${root.slice(1)}\n`);
     const report = await withRow('checkpoints', 'tree_size = ?', [latest.tree_size], 'note', forged, () => verify());
     expect(report.failure).toMatch(/^checkpoint signature: /);
   });
 
   it('the export notices an altered event too, and says where', async () => {
-    const row = db.prepare('SELECT event_json FROM audit_events WHERE seq = 5').get() as { event_json: string };
+    const row = (await db.get<{ event_json: string }>('SELECT event_json FROM audit_events WHERE seq = 5'))!;
     const out = new Writable({ write: (_c, _e, done) => done() });
     const report = await withRow('audit_events', 'seq = 5', [], 'event_json', row.event_json.replace('"v":1', '"v":2'), () =>
       exportLog(s.regulator, { format: 'fhir', out }),
@@ -281,7 +312,7 @@ describe('direct edits of the SQLite file are detected', () => {
   it('a stored subtree hash edited, then the log grows: the gateway refuses to sign, the officer is told', async () => {
     // The largest stored subtree: every later root is built on it. (A node no root reads is caught by
     // the inclusion checks above instead.)
-    const { level } = db.prepare('SELECT MAX(level) AS level FROM merkle_nodes').get() as { level: number };
+    const level = Number((await db.get<{ level: number }>('SELECT MAX(level) AS level FROM merkle_nodes'))!.level);
     const report = await withRow('merkle_nodes', 'level = ? AND idx = 0', [level], 'hash', Buffer.alloc(32, 0xee), async () => {
       await grow(s, 1);
       const refused = await verify();
