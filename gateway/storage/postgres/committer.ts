@@ -6,13 +6,9 @@
  * per batch. Items really yield here (every statement is a round trip), so batches fill under load.
  */
 import type pg from 'pg';
+import { BatchQueue, type Pending } from '../batch-queue.js';
 
-interface Pending {
-  fn: (client: pg.PoolClient) => Promise<unknown>;
-  committed: () => void;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
+type Item = Pending<[client: pg.PoolClient]>;
 
 export interface CommitterOptions {
   /** Each batch's size and seconds from its start to COMMIT (metrics). */
@@ -26,51 +22,12 @@ export interface CommitterOptions {
   onFinishError?: (error: unknown) => void;
 }
 
-export class Committer {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private running = false;
-  private drained: Array<() => void> = [];
-  private readonly maxBatch: number;
-
+export class Committer extends BatchQueue<[client: pg.PoolClient]> {
   constructor(private readonly pool: pg.Pool, private readonly options: CommitterOptions = {}) {
-    this.maxBatch = options.maxBatch ?? 256;
+    super(options.maxBatch ?? 256);
   }
 
-  /** Runs `fn` on the batch's connection inside its transaction; resolves once that transaction committed. */
-  commit<T>(fn: (client: pg.PoolClient) => Promise<T>, committed: () => void = () => {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, committed, resolve: resolve as (v: unknown) => void, reject });
-      this.schedule();
-    });
-  }
-
-  /** Resolves when no batch is queued or running. */
-  idle(): Promise<void> {
-    if (!this.running && !this.scheduled && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drained.push(resolve));
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => void this.flush());
-  }
-
-  private async flush(): Promise<void> {
-    this.scheduled = false;
-    this.running = true;
-    const batch = this.queue.splice(0, this.maxBatch);
-    try {
-      await this.run(batch);
-    } finally {
-      this.running = false;
-      if (this.queue.length > 0) this.schedule();
-      else for (const done of this.drained.splice(0)) done();
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
+  protected async run(batch: Item[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const started = performance.now();
     let client: pg.PoolClient | undefined;

@@ -15,16 +15,11 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { Unavailable } from '../../errors.js';
+import { BatchQueue, type Pending } from '../batch-queue.js';
 import type { Db } from '../db.js';
 import type { WalSyncer } from './wal-sync.js';
 
-interface Pending {
-  fn: () => Promise<unknown>;
-  /** Runs after COMMIT, before the item's promise resolves (wake-ups, the log's committed size). */
-  committed: () => void;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
+type Item = Pending<[]>;
 
 export interface CommitterOptions {
   /** Called after any rollback (an item's savepoint or the batch): state cached from the connection must go. */
@@ -36,14 +31,9 @@ export interface CommitterOptions {
   syncer?: WalSyncer;
 }
 
-export class Committer {
-  private queue: Pending[] = [];
-  private scheduled = false;
-  private running = false;
-  private drained: Array<() => void> = [];
+export class Committer extends BatchQueue<[]> {
   private readonly onRollback: () => void;
   private readonly onBatch: (size: number, seconds: number) => void;
-  private readonly maxBatch: number;
   private readonly syncer: WalSyncer | undefined;
   /** COMMITs so far, and how many of them are known durable. */
   private committedCount = 0;
@@ -55,9 +45,9 @@ export class Committer {
   private readonly sql: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Statement>;
 
   constructor(private readonly db: Db, options: CommitterOptions = {}) {
+    super(options.maxBatch ?? 256);
     this.onRollback = options.onRollback ?? (() => {});
     this.onBatch = options.onBatch ?? (() => {});
-    this.maxBatch = options.maxBatch ?? 256;
     this.syncer = options.syncer;
     this.sql = {
       begin: db.prepare('BEGIN'),
@@ -69,14 +59,6 @@ export class Committer {
     };
   }
 
-  /** Runs `fn` inside the next batch's transaction; resolves once that transaction has committed. */
-  commit<T>(fn: () => Promise<T>, committed: () => void = () => {}): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, committed, resolve: resolve as (v: unknown) => void, reject });
-      this.schedule();
-    });
-  }
-
   /** Resolves once every COMMIT made so far is durable: a read's answer waits on it (store.ts). */
   durable(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
@@ -84,18 +66,8 @@ export class Committer {
     return new Promise((resolve, reject) => this.waiters.push({ upTo: this.committedCount, resolve, reject }));
   }
 
-  /** Resolves when no batch is queued, running or waiting for its sync. */
-  idle(): Promise<void> {
-    if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.drained.push(resolve));
-  }
-
-  private isIdle(): boolean {
-    return !this.running && !this.scheduled && this.queue.length === 0 && !this.syncing;
-  }
-
-  private settleIdle(): void {
-    if (this.isIdle()) for (const done of this.drained.splice(0)) done();
+  protected override busy(): boolean {
+    return this.syncing;
   }
 
   /** One fsync at a time; each covers every COMMIT made before it started. */
@@ -121,26 +93,7 @@ export class Committer {
     }
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.running) return;
-    this.scheduled = true;
-    setImmediate(() => void this.flush());
-  }
-
-  private async flush(): Promise<void> {
-    this.scheduled = false;
-    this.running = true;
-    const batch = this.queue.splice(0, this.maxBatch);
-    try {
-      await this.run(batch);
-    } finally {
-      this.running = false;
-      if (this.queue.length > 0) this.schedule();
-      else this.settleIdle();
-    }
-  }
-
-  private async run(batch: Pending[]): Promise<void> {
+  protected async run(batch: Item[]): Promise<void> {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     const started = performance.now();
     if (this.failed) {
