@@ -12,16 +12,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { verifyLog } from '../../compliance/verify.js';
 import { openComplianceSession } from '../../compliance/session.js';
-import { grantConsent } from '../../hospital-adapter/consent.js';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
-import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { initExchange } from '../../keys/exchange/init.js';
-import { describeError } from '../../proto/errors.js';
-import { createGenerator } from '../../synthetic/index.js';
-import { terms } from '../support/harness.js';
 import { freePort, startGatewayProcess, stopProcess } from '../support/gateway-process.js';
+import { startSubmitting } from '../support/submit-load.js';
 
 const argv = process.argv.slice(2);
 const KILLS = Number(argv[argv.indexOf('--kills') + 1] || 20) || 20;
@@ -42,31 +38,9 @@ async function main(): Promise<number> {
 
   const hospital = await openHospitalSession(partyDir('nanshan-people'), address);
   const insurer = await openInsurerSession(partyDir('taikang-online'), address);
-  const generator = createGenerator(20261202);
-
   // Load: submitters grant a consent and submit its record, over and over, until told to stop.
-  const acknowledged = new Map<string, string[]>(); // submission → its transfers
-  const failures = new Map<string, number>();
-  let submitting = true;
-  const submitter = async () => {
-    while (submitting) {
-      const record = generator.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000) });
-      try {
-        await grantConsent(hospital, {
-          idempotencyKey: `grant-${record.patient.nationalId}`,
-          patientNationalId: record.patient.nationalId,
-          terms: terms({ insurerId: 'taikang-online' }),
-        });
-        const response = await submitBundle(hospital, Buffer.from(JSON.stringify(record.bundle)));
-        acknowledged.set(response.submissionId, response.transfers.map((t) => t.transferId));
-      } catch (error) {
-        // Not acknowledged (the retry budget ran out): not counted, not a loss.
-        const reason = describeError(error).split(':')[0]!;
-        failures.set(reason, (failures.get(reason) ?? 0) + 1);
-      }
-    }
-  };
-  const submitters = Array.from({ length: SUBMITTERS }, submitter);
+  const load = startSubmitting(hospital, { submitters: SUBMITTERS, seed: 20261202 });
+  const { acknowledged, notAcknowledged: failures } = load;
 
   const stored = new Set<string>();
   const pullAbort = new AbortController();
@@ -93,8 +67,7 @@ async function main(): Promise<number> {
     process.stdout.write(`kill ${kills}/${KILLS}: ${acknowledged.size} acknowledged so far\n`);
     child = await startChild(gatewayDir, port);
   }
-  submitting = false;
-  await Promise.all(submitters);
+  await load.stop();
 
   // Everything acknowledged must reach the insurer (unacknowledged leases come back after 2 s).
   const expected = [...acknowledged.values()].flat();

@@ -13,18 +13,14 @@ import pg from 'pg';
 import { verifyLog, type VerifyReport } from '../../compliance/verify.js';
 import { openComplianceSession } from '../../compliance/session.js';
 import { LOCK_CLASS, LOCKS } from '../../gateway/storage/postgres/locks.js';
-import { grantConsent } from '../../hospital-adapter/consent.js';
 import { followDecisions } from '../../hospital-adapter/decisions.js';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
-import { submitBundle } from '../../hospital-adapter/submit.js';
 import { pullAndDecide } from '../../insurer-adapter/pull-and-decide.js';
 import { adjudicate } from '../../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
 import { initExchange } from '../../keys/exchange/init.js';
-import { describeError } from '../../proto/errors.js';
-import { createGenerator } from '../../synthetic/index.js';
 import { freePort, startGatewayProcess, stopProcess } from './gateway-process.js';
-import { terms } from './harness.js';
+import { startSubmitting } from './submit-load.js';
 
 export interface FailoverOptions {
   /** An empty folder for the exchange, the replicas' lock folders and the adapters' inboxes. */
@@ -136,30 +132,8 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
   const insurer = await openInsurerSession(partyDir('taikang-online'), addresses([followers[0]!, followers[1]!, current!]));
   const officerAddresses = addresses([followers[1]!, followers[0]!, current!]);
   const statePath = join(options.root, 'officer', 'state.json');
-  const generator = createGenerator(20261203);
-
-  const acknowledged = new Map<string, string[]>(); // submission → its transfers
-  const notAcknowledged = new Map<string, number>();
-  let submitting = true;
-  const submitter = async () => {
-    while (submitting) {
-      const record = generator.dischargeRecord({ hospitalId: 'nanshan-people', dischargeDate: new Date(Date.now() - 86_400_000) });
-      try {
-        await grantConsent(hospital, {
-          idempotencyKey: `grant-${record.patient.nationalId}`,
-          patientNationalId: record.patient.nationalId,
-          terms: terms({ insurerId: 'taikang-online' }),
-        });
-        const response = await submitBundle(hospital, Buffer.from(JSON.stringify(record.bundle)));
-        acknowledged.set(response.submissionId, response.transfers.map((t) => t.transferId));
-      } catch (error) {
-        // Not acknowledged (the retry budget ran out): not counted, not a loss.
-        const reason = describeError(error).split(':')[0]!;
-        notAcknowledged.set(reason, (notAcknowledged.get(reason) ?? 0) + 1);
-      }
-    }
-  };
-  const submitters = Array.from({ length: options.submitters }, submitter);
+  const load = startSubmitting(hospital, { submitters: options.submitters, seed: 20261203 });
+  const { acknowledged, notAcknowledged } = load;
 
   const abort = new AbortController();
   const deliveries = new Map<string, number>(); // transfer → times stored and acknowledged
@@ -268,8 +242,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
       log(`round ${round + 1}: restarted ${follower.name} and ${lead.name}`);
     }
 
-    submitting = false;
-    await Promise.all(submitters);
+    await load.stop();
     const expected = [...acknowledged.values()].flat();
     // Everything acknowledged reaches the insurer, is decided, and the decision reaches the hospital
     // (a transfer whose acknowledgement was lost comes back once its 2 s lease ends).
@@ -312,8 +285,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRes
     };
     return result;
   } finally {
-    submitting = false;
-    await Promise.allSettled(submitters);
+    await load.stop();
     abort.abort();
     await Promise.allSettled([insurerDone, hospitalDone]);
     hospital.close();
