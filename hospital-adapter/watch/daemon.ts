@@ -198,11 +198,9 @@ export async function watchDropFolder(options: WatchOptions): Promise<WatchSumma
       intake();
       await finishMoves();
       const batch = outbox.pending(concurrency * 4);
-      if (batch.length === 0) {
-        await clock.sleep(options.rescanMs ?? 30_000, wake.signal);
-        continue;
-      }
-      if (session === undefined) {
+      // With onSession (decisions followed on it) connect even with nothing to send: a daemon restarted
+      // after its last submission must still receive their decisions.
+      if (session === undefined && (batch.length > 0 || options.onSession)) {
         try {
           session = await options.openSession();
           options.onSession?.(session);
@@ -212,7 +210,11 @@ export async function watchDropFolder(options: WatchOptions): Promise<WatchSumma
           continue;
         }
       }
-      const live = session;
+      if (batch.length === 0) {
+        await clock.sleep(options.rescanMs ?? 30_000, wake.signal);
+        continue;
+      }
+      const live = session!;
       // `concurrency` workers over the batch; the first transient answer stops new submissions.
       let transient = false;
       let next = 0;

@@ -1,6 +1,6 @@
 /**
- * A real `hdx gateway serve` as a child process (the crash and failover tests kill it with SIGKILL):
- * started through tsx on cli/main.ts, resolved once it logs that it listens.
+ * A real `hdx gateway serve` (or another `hdx` command) as a child process (the crash and failover tests
+ * kill it with SIGKILL): started through tsx on cli/main.ts, resolved once it logs that it is ready.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -17,7 +17,12 @@ export async function freePort(): Promise<number> {
 
 /** Starts `hdx gateway serve <args>`; resolves once it logs that it listens, rejects if it exits first. */
 export function startGatewayProcess(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../cli/main.ts'), 'gateway', 'serve', ...args], {
+  return startHdxProcess(['gateway', 'serve', ...args], 'gateway listening', env);
+}
+
+/** Starts `hdx <args>`; resolves once its output (stdout or stderr) shows `ready`, rejects if it exits first. */
+export function startHdxProcess(args: readonly string[], ready: string, env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../cli/main.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
@@ -25,7 +30,7 @@ export function startGatewayProcess(args: readonly string[], env: NodeJS.Process
     let output = '';
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('gateway listening')) {
+      if (output.includes(ready)) {
         child.stdout!.off('data', onData);
         child.stderr!.off('data', onData);
         // Keep draining its log so it never blocks on a full pipe.
@@ -34,10 +39,9 @@ export function startGatewayProcess(args: readonly string[], env: NodeJS.Process
         resolve(child);
       }
     };
-    // The service writes its log to stderr.
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code, signal) => output.includes('gateway listening') || reject(new Error(`gateway exited before listening (${code ?? signal}): ${output.slice(-2000)}`)));
+    child.once('exit', (code, signal) => output.includes(ready) || reject(new Error(`hdx ${args[0]} exited before it was ready (${code ?? signal}): ${output.slice(-2000)}`)));
   });
 }
 
