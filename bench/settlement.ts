@@ -65,7 +65,7 @@ function partyBuild(): Promise<string> {
   return built;
 }
 
-async function startParty(module: (typeof PARTIES)[number], config: Record<string, unknown>): Promise<Party> {
+export async function startParty(module: (typeof PARTIES)[number], config: Record<string, unknown>): Promise<Party> {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, module)}`] : [];
   const entry = FROM_SOURCE ? fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)) : join(await partyBuild(), `${module}.mjs`);
   const child = fork(entry, [], {
@@ -83,7 +83,7 @@ async function startParty(module: (typeof PARTIES)[number], config: Record<strin
   return { child, ready: Promise.race([readyP, result.then(() => undefined)]), result };
 }
 
-function exited(child: ChildProcess, ms: number): Promise<void> {
+export function exited(child: ChildProcess, ms: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);

@@ -223,10 +223,20 @@ export function bidiStream<Req, Res>(
           yield request;
         }
       }
+      // Items complete concurrently: every send that finds the buffer full waits on one 'drain', not one listener each.
+      let drained: Promise<void> | undefined;
       const send = async (message: Res) => {
         check();
         if (call.destroyed || call.writableEnded) return;
-        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+        if (!call.write(message)) {
+          drained ??= new Promise<void>((resolve) =>
+            call.once('drain', () => {
+              drained = undefined;
+              resolve();
+            }),
+          );
+          await drained;
+        }
       };
       await fn(current, requests(), send);
       if (refused) throw refused;
