@@ -38,6 +38,11 @@ import { createSqliteStore } from '../gateway/storage/sqlite/store.js';
 import { FLOOR_SQLITE_ROWS } from './system-floors.js';
 import type { BenchLine, BenchOptions } from './types.js';
 
+/** HDX_BENCH_AUDIT_EVENTS=<n>: build the log to n events (default 1,000,000; 100,000 with --quick). */
+const SIZE = process.env['HDX_BENCH_AUDIT_EVENTS'] ? Number(process.env['HDX_BENCH_AUDIT_EVENTS']) : undefined;
+/** HDX_BENCH_CPU_PROF=<dir>: the gateway process writes a V8 CPU profile there (gateway/); the officer's side is this process. */
+const PROFILE_DIR = process.env['HDX_BENCH_CPU_PROF'];
+
 const digest = (i: number, salt: string) => `sha256:${createHash('sha256').update(`${salt}${i}`).digest('base64url')}`;
 const id = (prefix: string, i: number) => `${prefix}_${i.toString(16).padStart(32, '0')}`;
 const HOSPITALS = ['nanshan-people', 'szu-general', 'futian-central'];
@@ -89,7 +94,7 @@ function rng(seed: number): () => number {
 }
 
 export async function bench(options: BenchOptions): Promise<BenchLine[]> {
-  const total = options.quick ? 100_000 : 1_000_000;
+  const total = SIZE ?? (options.quick ? 100_000 : 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'hdx-bench-audit-'));
   // A real exchange's gateway folder, so a real gateway can serve this log for the end-to-end verify.
   const exchange = await initExchange(join(dir, 'exchange'));
@@ -303,7 +308,8 @@ const FLOOR_VERIFY_PARSE = 'floor: JSON.parse of every event, 1 core';
 /** Starts `hdx gateway serve` on the exchange's gateway folder in its own process; resolves its port. */
 async function serveGateway(gatewayDir: string): Promise<{ port: number; child: ChildProcess }> {
   const hdx = fileURLToPath(new URL('../bin/hdx.js', import.meta.url));
-  const child = spawn(process.execPath, [hdx, 'gateway', 'serve', '--data', gatewayDir, '--listen', '127.0.0.1:0', '--seal-workers', '0'], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, 'gateway')}`] : [];
+  const child = spawn(process.execPath, [...profile, hdx, 'gateway', 'serve', '--data', gatewayDir, '--listen', '127.0.0.1:0', '--seal-workers', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HDX_LOG_LEVEL: 'warn' },
   });
