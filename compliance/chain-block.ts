@@ -10,9 +10,15 @@ import { breakMessage, type BreakKind } from './event-chain.js';
 
 export interface BlockInput {
   start: number;
+  count: number;
   /** The sequence numbers the gateway served, in order. */
-  seqs: number[];
-  events: string[];
+  seqs: Float64Array;
+  /**
+   * The leaf inputs, 0x00 || the event's UTF-8 bytes, one after another (transferable to a worker):
+   * event i's input is leafInputs[ends[i - 1] (0 for the first), ends[i]).
+   */
+  leafInputs: Uint8Array;
+  ends: Uint32Array;
   /** The leaf hashes the gateway stored, 32 bytes per event, contiguous (transferable to a worker). */
   stored: Uint8Array;
   /** Per event: 0 no stored leaf was sent, 1 one was (in `stored`), 2 one was but not 32 bytes. */
@@ -48,10 +54,10 @@ export interface BlockResult {
 const NODE = 0x01;
 
 export function checkBlock(input: BlockInput): BlockResult {
-  const { start, seqs, events, stored, storedKind } = input;
-  const count = events.length;
+  const { start, count, seqs, ends, stored, storedKind } = input;
+  // Hashed and parsed in place: no string or buffer per event but the parsed text.
+  const bytes = Buffer.from(input.leafInputs.buffer, input.leafInputs.byteOffset, input.leafInputs.byteLength);
   const leaves = new Uint8Array(count * 32);
-  let scratch = Buffer.alloc(64 * 1024);
   let firstPrev: unknown;
   let prevB64 = '';
   const fail = (kind: BreakKind, seq: number): BlockResult => {
@@ -60,21 +66,19 @@ export function checkBlock(input: BlockInput): BlockResult {
     const beforeLink = kind === 'missing' || kind === 'json' || kind === 'position' || (kind === 'stored' && seq === start);
     return { start, count, firstPrev, leaves, error: { seq: at, message: breakMessage(kind, seq), beforeLink } };
   };
+  let from = 0;
   for (let i = 0; i < count; i++) {
     const seq = start + i;
-    const json = events[i]!;
+    const to = ends[i]!;
     if (seqs[i] !== seq) return fail('missing', seq);
-    const max = 1 + json.length * 3;
-    if (scratch.length < max) scratch = Buffer.alloc(max);
-    scratch[0] = 0x00;
-    const written = scratch.write(json, 1, 'utf8');
-    const leaf = hash('sha256', scratch.subarray(0, 1 + written), 'buffer');
+    const leaf = hash('sha256', bytes.subarray(from, to), 'buffer');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(json);
+      parsed = JSON.parse(bytes.toString('utf8', from + 1, to));
     } catch {
       return fail('json', seq);
     }
+    from = to;
     const claimed = typeof parsed === 'object' && parsed !== null ? (parsed as { seq?: unknown; prev?: unknown }) : {};
     if (claimed.seq !== seq) return fail('position', seq);
     const kind = storedKind[i];

@@ -20,6 +20,17 @@ export interface ServedEvent {
   leafHash?: Uint8Array;
 }
 
+/**
+ * Consecutive events from `firstSeq` as ListEvents packs them: event i is `eventJson` bytes
+ * [sum of lengths before i, + jsonLengths[i]), its stored leaf `leafHashes` [32·i, 32·i + 32).
+ */
+export interface PackedPage {
+  firstSeq: number;
+  eventJson: Uint8Array;
+  jsonLengths: readonly number[];
+  leafHashes: Uint8Array;
+}
+
 export class ParallelEventChain {
   private readonly acc: RootAccumulator;
   private readonly onNode: NodeListener | undefined;
@@ -28,6 +39,9 @@ export class ParallelEventChain {
   private readonly waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: unknown) => void }>();
   private readonly inFlight: Array<Promise<BlockResult>> = [];
   private buffer: BlockInput;
+  /** The block's leaf inputs as a Buffer (for string writes), and how many bytes are used. */
+  private text!: Buffer;
+  private used = 0;
   private nextId = 0;
   private nextWorker = 0;
   private dispatched = 0;
@@ -74,26 +88,74 @@ export class ParallelEventChain {
   /** Adds served events in order. Throws `ChainBreak` for the first failure found so far. */
   async push(events: readonly ServedEvent[]): Promise<void> {
     for (const e of events) {
-      const i = this.buffer.events.length;
-      this.buffer.seqs.push(e.seq);
-      this.buffer.events.push(e.eventJson);
+      const b = this.buffer;
+      const i = b.count;
+      b.seqs[i] = e.seq;
+      this.reserve(1 + e.eventJson.length * 3);
+      b.leafInputs[this.used] = 0x00;
+      this.used += 1 + this.text.write(e.eventJson, this.used + 1, 'utf8');
+      b.ends[i] = this.used;
       const stored = e.leafHash;
       if (stored !== undefined && stored.length > 0) {
         // Copied into one contiguous buffer: a Buffer from SQLite is often a view of a larger pool,
         // and posting views would copy their whole pools to the worker.
         if (stored.length === 32) {
-          this.buffer.stored.set(stored, i * 32);
-          this.buffer.storedKind[i] = 1;
-        } else this.buffer.storedKind[i] = 2;
+          b.stored.set(stored, i * 32);
+          b.storedKind[i] = 1;
+        } else b.storedKind[i] = 2;
       }
-      if (this.buffer.events.length === this.block) await this.dispatch();
+      b.count = i + 1;
+      if (b.count === this.block) await this.dispatch();
     }
+  }
+
+  /**
+   * Adds a packed page of events in order (`PackedPage`): its bytes are copied into the blocks a run
+   * at a time, with no string or object per event. Throws `ChainBreak` as `push` does.
+   */
+  async pushPacked(page: PackedPage): Promise<void> {
+    const { eventJson, jsonLengths, leafHashes, firstSeq } = page;
+    const n = jsonLengths.length;
+    if (leafHashes.length !== n * 32) throw new TypeError('a packed page needs 32 bytes of stored leaf per event');
+    let offset = 0;
+    for (let i = 0; i < n; ) {
+      const b = this.buffer;
+      const take = Math.min(n - i, this.block - b.count);
+      let bytes = 0;
+      for (let k = 0; k < take; k++) bytes += jsonLengths[i + k]!;
+      this.reserve(bytes + take);
+      for (let k = 0; k < take; k++) {
+        const length = jsonLengths[i + k]!;
+        if (offset + length > eventJson.length) throw new TypeError('a packed page is shorter than its lengths say');
+        b.leafInputs[this.used] = 0x00;
+        b.leafInputs.set(eventJson.subarray(offset, offset + length), this.used + 1);
+        offset += length;
+        this.used += 1 + length;
+        b.ends[b.count + k] = this.used;
+        b.seqs[b.count + k] = firstSeq + i + k;
+      }
+      b.stored.set(leafHashes.subarray(i * 32, (i + take) * 32), b.count * 32);
+      b.storedKind.fill(1, b.count, b.count + take);
+      b.count += take;
+      i += take;
+      if (b.count === this.block) await this.dispatch();
+    }
+  }
+
+  /** Room for `bytes` more leaf-input bytes in the block being filled. */
+  private reserve(bytes: number): void {
+    const b = this.buffer;
+    if (this.used + bytes <= b.leafInputs.length) return;
+    const grown = new Uint8Array(Math.max(2 * b.leafInputs.length, this.used + bytes));
+    grown.set(b.leafInputs.subarray(0, this.used));
+    b.leafInputs = grown;
+    this.text = Buffer.from(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
   /** Checks what is left and returns the root of everything pushed. Throws `ChainBreak`. */
   async finish(): Promise<Buffer> {
     try {
-      if (this.buffer.events.length > 0) await this.dispatch();
+      if (this.buffer.count > 0) await this.dispatch();
       while (this.inFlight.length > 0) this.fold(await this.inFlight.shift()!);
       return this.acc.root();
     } finally {
@@ -109,7 +171,8 @@ export class ParallelEventChain {
 
   private async dispatch(): Promise<void> {
     const block = this.buffer;
-    this.dispatched += block.events.length;
+    block.leafInputs = block.leafInputs.subarray(0, this.used);
+    this.dispatched += block.count;
     this.buffer = this.emptyBlock(this.dispatched);
     this.inFlight.push(this.check(block));
     // Bound memory: fold the oldest results once two blocks per worker are out.
@@ -121,7 +184,21 @@ export class ParallelEventChain {
     // the workers do against the reading and folding done here.
     // Nodes to report: the block's are hashed wherever it is checked (workers: off this thread).
     const levels = this.onLevels !== undefined;
-    return { start, seqs: [], events: [], stored: new Uint8Array(this.block * 32), storedKind: new Uint8Array(this.block), withRoot: levels || (this.workers.length === 0 && !this.onNode), withLevels: levels };
+    // Leaf inputs start at ~1 kB an event and grow by doubling; each block owns its buffers (transferred).
+    const leafInputs = new Uint8Array(this.block * 1024);
+    this.text = Buffer.from(leafInputs.buffer);
+    this.used = 0;
+    return {
+      start,
+      count: 0,
+      seqs: new Float64Array(this.block),
+      leafInputs,
+      ends: new Uint32Array(this.block),
+      stored: new Uint8Array(this.block * 32),
+      storedKind: new Uint8Array(this.block),
+      withRoot: levels || (this.workers.length === 0 && !this.onNode),
+      withLevels: levels,
+    };
   }
 
   private check(block: BlockInput): Promise<BlockResult> {
@@ -130,7 +207,8 @@ export class ParallelEventChain {
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
     const result = new Promise<BlockResult>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     result.catch(() => undefined);
-    worker.postMessage({ id, block }, [block.stored.buffer as ArrayBuffer, block.storedKind.buffer as ArrayBuffer]);
+    const transfer = [block.leafInputs.buffer, block.ends.buffer, block.seqs.buffer, block.stored.buffer, block.storedKind.buffer] as ArrayBuffer[];
+    worker.postMessage({ id, block }, transfer);
     return result;
   }
 

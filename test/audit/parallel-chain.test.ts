@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createTreeStore, nodesOfRuns } from '../../gateway/audit/tree-store.js';
 import { ChainBreak, EventChain } from '../../compliance/event-chain.js';
 import { ParallelEventChain, type ServedEvent } from '../../compliance/parallel-chain.js';
+import { packEvents } from '../../gateway/audit/packed-events.js';
 import { canonicalJson } from '../../keys/canonical.js';
 import { leafHash, rootFromLeaves } from '../../keys/transparency/index.js';
 
@@ -38,11 +39,19 @@ function serial(events: ServedEvent[]): { root?: Buffer; error?: ChainBreak } {
 
 type Node = { level: number; index: number; hash: string };
 
-async function parallel(events: ServedEvent[], workers: number, nodes?: Node[]): Promise<{ root?: Buffer; error?: ChainBreak }> {
+/**
+ * `packed`: each page of 50 as the gateway answers a packed ListEvents (`packEvents`), or one event
+ * per message where it cannot pack (a stored leaf missing, a gap).
+ */
+async function parallel(events: ServedEvent[], workers: number, nodes?: Node[], packed = false): Promise<{ root?: Buffer; error?: ChainBreak }> {
   const onNode = nodes && ((level: number, index: number, hash: Buffer) => void nodes.push({ level, index, hash: hash.toString('base64') }));
   const chain = new ParallelEventChain({ workers, block: BLOCK, ...(onNode ? { onNode } : {}) });
   try {
-    for (let i = 0; i < events.length; i += 50) await chain.push(events.slice(i, i + 50));
+    for (let i = 0; i < events.length; i += 50) {
+      const page = events.slice(i, i + 50);
+      const rows = page.every((e) => e.leafHash) && packEvents(page.map((e) => ({ seq: e.seq, event_json: e.eventJson, leaf_hash: Buffer.from(e.leafHash!) })));
+      await (packed && rows ? chain.pushPacked(rows) : chain.push(page));
+    }
     return { root: await chain.finish() };
   } catch (error) {
     return { error: error as ChainBreak };
@@ -54,8 +63,8 @@ async function parallel(events: ServedEvent[], workers: number, nodes?: Node[]):
 describe('ParallelEventChain', () => {
   it('reproduces the root of an intact log on 2 workers and inline', async () => {
     const expected = rootFromLeaves(served.map((e) => e.leafHash!));
-    for (const workers of [2, 0]) {
-      const { root, error } = await parallel(served, workers);
+    for (const [workers, packed] of [[2, false], [0, false], [2, true], [0, true]] as const) {
+      const { root, error } = await parallel(served, workers, undefined, packed);
       expect(error).toBeUndefined();
       expect(root!.equals(expected)).toBe(true);
     }
@@ -96,9 +105,11 @@ describe('ParallelEventChain', () => {
       tamper(events);
       const expected = serial(events).error;
       expect(expected).toBeInstanceOf(ChainBreak);
-      const { error } = await parallel(events, 2);
-      expect(error).toBeInstanceOf(ChainBreak);
-      expect({ seq: error!.seq, message: error!.message }).toEqual({ seq: expected!.seq, message: expected!.message });
+      for (const packed of [false, true]) {
+        const { error } = await parallel(events, 2, undefined, packed);
+        expect(error).toBeInstanceOf(ChainBreak);
+        expect({ seq: error!.seq, message: error!.message }).toEqual({ seq: expected!.seq, message: expected!.message });
+      }
     });
   }
 });

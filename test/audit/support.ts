@@ -48,7 +48,7 @@ export async function populate(ex: TestExchange, s: Sessions, count: number, see
 export async function allEvents(regulator: ComplianceSession): Promise<AuditEvent[]> {
   const out: AuditEvent[] = [];
   for (;;) {
-    const { events } = await unaryCall(regulator.clients.audit, regulator.clients.audit.listEvents, { startSeq: out.length, limit: 10_000 });
+    const { events } = await unaryCall(regulator.clients.audit, regulator.clients.audit.listEvents, { startSeq: out.length, limit: 10_000, packed: false });
     if (events.length === 0) return out;
     out.push(...events);
   }

@@ -101,10 +101,32 @@ export interface GetConsistencyProofResponse {
 export interface ListEventsRequest {
   startSeq: number;
   limit: number;
+  /**
+   * Answer in `packed` (one buffer for the page) rather than one AuditEvent message per event: what a
+   * full verification asks for, as it hashes the bytes and needs no object per event.
+   */
+  packed: boolean;
 }
 
 export interface ListEventsResponse {
   events: AuditEvent[];
+  /**
+   * With `packed` asked for, unless the page does not pack (events not consecutive, or a stored leaf
+   * not 32 bytes): then unset, and `events` holds the page, as without `packed`.
+   */
+  packed: PackedEvents | undefined;
+}
+
+/**
+ * Consecutive events from first_seq on, without a message each: event i is
+ * event_json[offset_i, offset_i + json_lengths[i]) (offset_i the sum of the lengths before it), the UTF-8
+ * bytes AuditEvent.event_json would hold, and its stored leaf hash is leaf_hashes[32 * i, 32 * i + 32).
+ */
+export interface PackedEvents {
+  firstSeq: number;
+  eventJson: Buffer;
+  jsonLengths: number[];
+  leafHashes: Buffer;
 }
 
 export interface GetEvidenceRequest {
@@ -1140,7 +1162,7 @@ export const GetConsistencyProofResponse: MessageFns<GetConsistencyProofResponse
 };
 
 function createBaseListEventsRequest(): ListEventsRequest {
-  return { startSeq: 0, limit: 0 };
+  return { startSeq: 0, limit: 0, packed: false };
 }
 
 export const ListEventsRequest: MessageFns<ListEventsRequest> = {
@@ -1150,6 +1172,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(16).uint32(message.limit);
+    }
+    if (message.packed !== false) {
+      writer.uint32(24).bool(message.packed);
     }
     return writer;
   },
@@ -1183,6 +1208,14 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.packed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1203,6 +1236,7 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
         ? globalThis.Number(object.start_seq)
         : 0,
       limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      packed: isSet(object.packed) ? globalThis.Boolean(object.packed) : false,
     };
   },
 
@@ -1214,6 +1248,9 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.packed !== false) {
+      obj.packed = message.packed;
+    }
     return obj;
   },
 
@@ -1224,18 +1261,22 @@ export const ListEventsRequest: MessageFns<ListEventsRequest> = {
     const message = createBaseListEventsRequest();
     message.startSeq = object.startSeq ?? 0;
     message.limit = object.limit ?? 0;
+    message.packed = object.packed ?? false;
     return message;
   },
 };
 
 function createBaseListEventsResponse(): ListEventsResponse {
-  return { events: [] };
+  return { events: [], packed: undefined };
 }
 
 export const ListEventsResponse: MessageFns<ListEventsResponse> = {
   encode(message: ListEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.events) {
       AuditEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.packed !== undefined) {
+      PackedEvents.encode(message.packed, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1261,6 +1302,14 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
             message.events.push(AuditEvent.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.packed = PackedEvents.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1276,6 +1325,7 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
   fromJSON(object: any): ListEventsResponse {
     return {
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => AuditEvent.fromJSON(e)) : [],
+      packed: isSet(object.packed) ? PackedEvents.fromJSON(object.packed) : undefined,
     };
   },
 
@@ -1283,6 +1333,9 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
     const obj: any = {};
     if (message.events?.length) {
       obj.events = message.events.map((e) => AuditEvent.toJSON(e));
+    }
+    if (message.packed !== undefined) {
+      obj.packed = PackedEvents.toJSON(message.packed);
     }
     return obj;
   },
@@ -1293,6 +1346,156 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
   fromPartial(object: DeepPartial<ListEventsResponse>): ListEventsResponse {
     const message = createBaseListEventsResponse();
     message.events = object.events?.map((e) => AuditEvent.fromPartial(e)) || [];
+    message.packed = (object.packed !== undefined && object.packed !== null)
+      ? PackedEvents.fromPartial(object.packed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePackedEvents(): PackedEvents {
+  return { firstSeq: 0, eventJson: Buffer.alloc(0), jsonLengths: [], leafHashes: Buffer.alloc(0) };
+}
+
+export const PackedEvents: MessageFns<PackedEvents> = {
+  encode(message: PackedEvents, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.firstSeq !== 0) {
+      writer.uint32(8).uint64(message.firstSeq);
+    }
+    if (message.eventJson.length !== 0) {
+      writer.uint32(18).bytes(message.eventJson);
+    }
+    if (message.jsonLengths.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.jsonLengths) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.leafHashes.length !== 0) {
+      writer.uint32(34).bytes(message.leafHashes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PackedEvents {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePackedEvents();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.firstSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.eventJson = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.jsonLengths.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.jsonLengths.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.leafHashes = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PackedEvents {
+    return {
+      firstSeq: isSet(object.firstSeq)
+        ? globalThis.Number(object.firstSeq)
+        : isSet(object.first_seq)
+        ? globalThis.Number(object.first_seq)
+        : 0,
+      eventJson: isSet(object.eventJson)
+        ? Buffer.from(bytesFromBase64(object.eventJson))
+        : isSet(object.event_json)
+        ? Buffer.from(bytesFromBase64(object.event_json))
+        : Buffer.alloc(0),
+      jsonLengths: globalThis.Array.isArray(object?.jsonLengths)
+        ? object.jsonLengths.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.json_lengths)
+        ? object.json_lengths.map((e: any) => globalThis.Number(e))
+        : [],
+      leafHashes: isSet(object.leafHashes)
+        ? Buffer.from(bytesFromBase64(object.leafHashes))
+        : isSet(object.leaf_hashes)
+        ? Buffer.from(bytesFromBase64(object.leaf_hashes))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PackedEvents): unknown {
+    const obj: any = {};
+    if (message.firstSeq !== 0) {
+      obj.firstSeq = Math.round(message.firstSeq);
+    }
+    if (message.eventJson.length !== 0) {
+      obj.eventJson = base64FromBytes(message.eventJson);
+    }
+    if (message.jsonLengths?.length) {
+      obj.jsonLengths = message.jsonLengths.map((e) => Math.round(e));
+    }
+    if (message.leafHashes.length !== 0) {
+      obj.leafHashes = base64FromBytes(message.leafHashes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PackedEvents>): PackedEvents {
+    return PackedEvents.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PackedEvents>): PackedEvents {
+    const message = createBasePackedEvents();
+    message.firstSeq = object.firstSeq ?? 0;
+    message.eventJson = object.eventJson ?? Buffer.alloc(0);
+    message.jsonLengths = object.jsonLengths?.map((e) => e) || [];
+    message.leafHashes = object.leafHashes ?? Buffer.alloc(0);
     return message;
   },
 };

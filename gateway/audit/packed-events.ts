@@ -1,0 +1,31 @@
+/**
+ * A ListEvents page as one `PackedEvents` (proto/hdx/v1/audit.proto): the events' UTF-8 bytes in one
+ * buffer, their lengths and stored leaves beside — no message per event to encode here or decode on
+ * the officer's side. Only a page of consecutive events, each with a 32-byte stored leaf, packs; any
+ * other page (a row missing or malformed) is answered unpacked, so the officer names what is wrong
+ * exactly as before.
+ */
+import type { PackedEvents } from '../../proto/gen/hdx/v1/audit.js';
+import type { AuditRow } from './query.js';
+
+export function packEvents(rows: readonly AuditRow[]): PackedEvents | undefined {
+  const first = rows[0]?.seq ?? 0;
+  let bytes = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.seq !== first + i || row.leaf_hash.length !== 32) return undefined;
+    bytes += Buffer.byteLength(row.event_json, 'utf8');
+  }
+  const eventJson = Buffer.allocUnsafe(bytes);
+  const leafHashes = Buffer.allocUnsafe(32 * rows.length);
+  const jsonLengths = new Array<number>(rows.length);
+  let at = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const written = eventJson.write(row.event_json, at, 'utf8');
+    jsonLengths[i] = written;
+    at += written;
+    leafHashes.set(row.leaf_hash, 32 * i);
+  }
+  return { firstSeq: first, eventJson, jsonLengths, leafHashes };
+}
