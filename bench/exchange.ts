@@ -156,8 +156,10 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
       }
     } finally {
       gateway.child.send({ measuredFrom: Date.now() });
+      // Let it exit by itself (it writes its CPU profile then, under HDX_BENCH_CPU_PROF); kill it only if it hangs.
       await Promise.race([gateway.result.catch(() => undefined), exited(gateway.child, 30_000)]);
-      if (gateway.child.exitCode === null) gateway.child.kill('SIGKILL');
+      await exited(gateway.child, 30_000);
+      if (gateway.child.exitCode === null && gateway.child.signalCode === null) gateway.child.kill('SIGKILL');
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
