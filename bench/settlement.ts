@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { initExchange } from '../keys/exchange/init.js';
 import { openPayload, sealPayload } from '../keys/formats/payload.js';
 import { signJwt, verifyJwt } from '../keys/formats/jws.js';
@@ -21,6 +21,7 @@ import type { GatewayBenchResult } from './settlement/gateway.js';
 import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
+import { sampleThreads, type ThreadGroup } from './settlement/threads.js';
 import { benchDir } from './scratch.js';
 import { postgresUrl } from './engines.js';
 import { bundle } from '../scripts/bundle.mjs';
@@ -67,9 +68,10 @@ function partyBuild(): Promise<string> {
 
 export async function startParty(module: (typeof PARTIES)[number], config: Record<string, unknown>): Promise<Party> {
   const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, module)}`] : [];
+  const namePool = ['--import', pathToFileURL(fileURLToPath(new URL('./settlement/name-pool.mjs', import.meta.url))).href];
   const entry = FROM_SOURCE ? fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)) : join(await partyBuild(), `${module}.mjs`);
   const child = fork(entry, [], {
-    execArgv: [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...profile],
+    execArgv: [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...namePool, ...profile],
     env: { ...process.env, HDX_BENCH_PARTY: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -190,13 +192,18 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
     parties.push(insurer.child, hospital.child);
     await Promise.all([insurer.ready, hospital.ready]);
     const rss = { gateway: sampleRss(gateway.child.pid!), hospital: sampleRss(hospital.child.pid!), insurer: sampleRss(insurer.child.pid!) };
+    // Per-thread CPU over each party's own window: from 'go' to the moment it reads its own CPU.
+    const sampling = { gateway: sampleThreads(gateway.child.pid!), hospital: sampleThreads(hospital.child.pid!), insurer: sampleThreads(insurer.child.pid!) };
     gateway.child.send('go');
     hospital.child.send('go');
     const result = (await hospital.result) as HospitalBenchResult;
+    const threads: Record<'gateway' | 'hospital' | 'insurer', ThreadGroup[]> = { hospital: sampling.hospital.stop(), gateway: [], insurer: [] };
     const measuredTo = Date.now();
     for (const sampler of Object.values(rss)) sampler.stop();
     insurer.child.send('stop');
     const insurerResult = (await insurer.result) as { cpuMs: number };
+    threads.insurer = sampling.insurer.stop();
+    threads.gateway = sampling.gateway.stop();
     gateway.child.send({ measuredFrom: result.measuredFrom });
     const gatewayResult = (await gateway.result) as GatewayBenchResult;
     // CPU per record, all threads of each process, warm-up included (every record sent after 'go').
@@ -224,6 +231,8 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       cpuPerRecord,
       cpuTotal,
       gatewayLoop,
+      threads,
+      records,
       gatewayRssPeak: rss.gateway.peakMb(),
       partyRssPeak: { hospital: rss.hospital.peakMb(), insurer: rss.insurer.peakMb() },
       cores: availableParallelism(),

@@ -8,6 +8,7 @@ import { FLOOR_GRPC_MTLS } from '../system-floors.js';
 import type { BenchLine } from '../types.js';
 import type { HospitalBenchResult } from './hospital.js';
 import type { RssSampler } from './rss.js';
+import type { ThreadGroup } from './threads.js';
 
 const TARGET_RATE = 200;
 const TARGET_P99_MS = 250;
@@ -35,6 +36,10 @@ export interface SettlementFigures {
   cpuTotal: number;
   /** Per record: the gateway's event-loop thread CPU (ms), group commits, and the ms they held the event loop. */
   gatewayLoop: { mainThreadCpu: number; commits: number; itemsPerCommit: number; commitMs: number };
+  /** Each party's CPU by thread name over its window (`threads.ts`), ms in all; empty off Linux. */
+  threads?: Record<'gateway' | 'hospital' | 'insurer', ThreadGroup[]>;
+  /** What the thread CPU is divided by: every record sent after 'go' (warm-up included). */
+  records?: number;
   gatewayRssPeak: number;
   partyRssPeak: { hospital: number; insurer: number };
   cores: number;
@@ -122,6 +127,7 @@ export function settlementLines(f: SettlementFigures): BenchLine[] {
       unit: 'ms',
       note: 'statements and COMMIT (fsync) of the batches, wall time (stretched when the machine is shared); better-sqlite3 is synchronous, so nothing else runs on the loop meanwhile',
     },
+    ...threadLines(label, f),
     { name: `${label}: CPU per record, insurer adapter`, value: f.cpuPerRecord.insurer, unit: 'ms' },
     { name: `${label}: CPU per record, hospital adapter`, value: f.cpuPerRecord.hospital, unit: 'ms' },
     {
@@ -136,6 +142,27 @@ export function settlementLines(f: SettlementFigures): BenchLine[] {
     { name: `${label}: hospital adapter RSS (peak)`, value: f.partyRssPeak.hospital, unit: 'MB', note: 'holds up to 5,000 prepared bundles' },
   );
   return lines;
+}
+
+const THREAD_NOTES: Record<string, string> = {
+  'event loop': "the main thread: all of the party's JavaScript but the workers'",
+  'hdx-seal': 'piscina seal workers: validation, de-identification, JWE, envelope signature',
+  'hdx-wal-ckpt': 'the WAL checkpoint thread (copies the WAL into the database file, fsync)',
+  'libuv-pool': "libuv's thread pool: async fs, WebCrypto, zlib, DNS",
+  node: "V8's platform threads (concurrent GC marking and sweeping, JIT compiles) and Node's other helpers",
+};
+
+/** CPU per record of each party's threads, by name (see THREAD_NOTES). */
+function threadLines(label: string, f: SettlementFigures): BenchLine[] {
+  if (!f.threads || !f.records) return [];
+  return (['gateway', 'insurer', 'hospital'] as const).flatMap((party) =>
+    f.threads![party].map((g) => ({
+      name: `${label}: CPU per record, ${party} threads '${g.name}'`,
+      value: g.ms / f.records!,
+      unit: 'ms',
+      note: `${g.threads} thread${g.threads === 1 ? '' : 's'}; ${THREAD_NOTES[g.name] ?? 'named by its code'}`,
+    })),
+  );
 }
 
 export function soakLines(rate: number, rss: RssSampler, from: number, to: number, note: string): BenchLine[] {

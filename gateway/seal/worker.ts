@@ -7,9 +7,11 @@ import { workerData } from 'node:worker_threads';
 import type { JWK } from 'jose';
 import { Piscina } from 'piscina';
 import { createDeidentifier } from '../deid/index.js';
+import { nameThisThread } from '../thread-name.js';
 import { runSealTask, type SealResult, type SealTask } from './seal-task.js';
 import { toThread } from './thread-errors.js';
 
+nameThisThread('hdx-seal');
 const { signingJwk, profilesDir } = workerData as { signingJwk: JWK; profilesDir?: string };
 const deidentifier = createDeidentifier(profilesDir ? { profilesDir } : {});
 

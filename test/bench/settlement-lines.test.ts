@@ -62,6 +62,14 @@ describe('settlement bench figures', () => {
     expect(value(lines, 'gateway event loop held by group commits, per record').value).toBe(1.5);
   });
 
+  it("divides each party's thread groups by the records sent", () => {
+    const groups = [{ name: 'hdx-seal', threads: 2, ms: 300 }, { name: 'event loop', threads: 1, ms: 100 }];
+    const lines = figures({ threads: { gateway: groups, insurer: [], hospital: [] }, records: 100 });
+    expect(value(lines, "gateway threads 'hdx-seal'")).toMatchObject({ value: 3, note: expect.stringContaining('2 threads; piscina') });
+    expect(value(lines, "gateway threads 'event loop'").value).toBe(1);
+    expect(figures().some((l) => l.name.includes(' threads '))).toBe(false);
+  });
+
   it('fails the p99 target when records went missing, and sets no target above 200/s', () => {
     expect(value(figures({ result: result({ missing: 1 }) }), 'desk (p99)').meets).toBe(false);
     expect(value(figures({ rate: 400 }), 'desk (p99)')).not.toHaveProperty('target');
