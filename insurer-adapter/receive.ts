@@ -5,9 +5,7 @@
  * step is not written and not acknowledged (the gateway will offer it again; we report it); one stored
  * whose acknowledgement could not reach the gateway is reported as pending, not refused.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { envelopeDigestOf, signReceipt } from '../keys/formats/receipt.js';
 import { openPayload, readPayloadHeader } from '../keys/formats/payload.js';
@@ -18,6 +16,7 @@ import { isTransient, retryUnavailable, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import { withGatewayKeys } from '../proto/session.js';
 import { decryptionKeysFor } from './decryption-keys.js';
+import { writeFilesDurably } from './durable-files.js';
 import type { InsurerSession } from './session.js';
 
 export interface Received {
@@ -32,54 +31,6 @@ export interface Received {
    * not a refusal — the gateway offers it again when its lease ends, and that delivery acknowledges it.
    */
   acknowledgementPending?: string;
-}
-
-/**
- * Writes a file so that it is either wholly there or not at all: its content is on disk once resolved,
- * its name once `syncDir` of its folder has resolved too. Asynchronous: the fsyncs run in libuv's pool, so
- * transfers received at once overlap their disk waits.
- */
-export async function writeDurably(path: string, data: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, path);
-}
-
-/**
- * Makes the renames into `dir` durable (without it a power cut can lose a file already acknowledged).
- * Transfers received together share folder fsyncs: a call made while one runs waits for the next, which
- * starts when that one ends (the running one may have begun before the caller's rename) and serves every
- * caller that joined it — one fsync per wave instead of one per transfer.
- */
-export function syncDir(dir: string): Promise<void> {
-  const current = dirSyncs.get(dir);
-  if (!current) return startDirSync(dir);
-  current.next ??= current.done.then(() => startDirSync(dir));
-  return current.next;
-}
-
-const dirSyncs = new Map<string, { done: Promise<void>; next?: Promise<void> }>();
-
-function startDirSync(dir: string): Promise<void> {
-  const run = fsyncDir(dir);
-  const entry = { done: run.then(() => {}, () => {}).then(() => void (dirSyncs.get(dir) === entry && dirSyncs.delete(dir))) };
-  dirSyncs.set(dir, entry);
-  return run;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function verifyAndOpen(session: InsurerSession, transfer: Transfer) {
@@ -100,14 +51,13 @@ export async function verifyAndOpen(session: InsurerSession, transfer: Transfer)
 export async function receiveTransfer(session: InsurerSession, transfer: Transfer, outDir: string): Promise<Received> {
   const { claims, bundle, text } = await verifyAndOpen(session, transfer);
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
-  const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
-  await Promise.all([
+  // Both files and their names on disk before the gateway is told the transfer arrived.
+  await writeFilesDurably(outDir, [
     // The decrypted text exactly as the gateway sealed it, not re-serialised (a 19 KB stringify saved).
-    writeDurably(bundlePath, text),
-    writeDurably(join(outDir, `${transfer.transferId}.claims.json`), JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2)),
+    { name: `${transfer.transferId}.bundle.json`, data: text },
+    { name: `${transfer.transferId}.claims.json`, data: JSON.stringify({ ...claims, envelope: transfer.envelope }, null, 2) },
   ]);
-  // Both names on disk before the gateway is told the transfer arrived.
-  await syncDir(outDir);
+  const bundlePath = join(outDir, `${transfer.transferId}.bundle.json`);
   const received: Received = { transferId: transfer.transferId, claims, bundle, bundlePath, envelope: transfer.envelope };
   try {
     await acknowledge(session, transfer);

@@ -1,0 +1,82 @@
+/**
+ * The inbox's durable writes. A file is written so that it is either wholly there or not at all (a temp
+ * file, fdatasynced, renamed), and the renames into a folder are made durable by one folder fsync shared by
+ * every transfer of the wave (`syncDir`).
+ *
+ * CPU per record matters more here than the loop's wall time: open, write, close and rename are
+ * synchronous (page-cache work of a few µs each, where a promise-based FileHandle costs a thread-pool trip,
+ * a handle object and its GC tracking per call); only the fsyncs, which wait on the disk, go to libuv's
+ * pool, so transfers received at once still overlap their disk waits.
+ */
+import { closeSync, fdatasync, fsync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface FileToWrite {
+  name: string;
+  data: string;
+}
+
+let sequence = 0;
+
+/**
+ * Writes `files` into `dir`; resolves once their content and names are on disk. A failure leaves no
+ * partial file under a final name (a temp file may stay behind, named `<name>.tmp-<pid>-<n>`).
+ */
+export async function writeFilesDurably(dir: string, files: readonly FileToWrite[]): Promise<void> {
+  const temps: Array<{ fd: number; temp: string; path: string }> = [];
+  try {
+    for (const { name, data } of files) {
+      const temp = join(dir, `${name}.tmp-${process.pid}-${++sequence}`);
+      const fd = openSync(temp, 'w', 0o600);
+      temps.push({ fd, temp, path: join(dir, name) });
+      writeFileSync(fd, data);
+    }
+    await Promise.all(temps.map(({ fd }) => callback(fdatasync, fd)));
+  } finally {
+    for (const { fd } of temps) closeSync(fd);
+  }
+  for (const { temp, path } of temps) renameSync(temp, path);
+  // Every name on disk before the caller tells anyone the files are there.
+  await syncDir(dir);
+}
+
+/**
+ * Makes the renames into `dir` durable (without it a power cut can lose a file already acknowledged).
+ * Transfers received together share folder fsyncs (`joiningRuns`): a call made while one runs is served by
+ * the next (the running one may have begun before the caller's rename) — one fsync per wave, not per transfer.
+ */
+export const syncDir: (dir: string) => Promise<void> = joiningRuns(fsyncDir);
+
+/**
+ * `run` per key, shared: a call made while one runs for its key waits for the next run, which starts when
+ * that one ends and serves every call that joined it; once idle, a call starts a run of its own.
+ */
+export function joiningRuns(run: (key: string) => Promise<void>): (key: string) => Promise<void> {
+  const runs = new Map<string, { done: Promise<void>; next?: Promise<void> }>();
+  const start = (key: string): Promise<void> => {
+    const running = run(key);
+    const entry = { done: running.then(() => {}, () => {}).then(() => void (runs.get(key) === entry && runs.delete(key))) };
+    runs.set(key, entry);
+    return running;
+  };
+  return (key) => {
+    const current = runs.get(key);
+    if (!current) return start(key);
+    current.next ??= current.done.then(() => start(key));
+    return current.next;
+  };
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fd = openSync(dir, 'r');
+  try {
+    await callback(fsync, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fdatasync/fsync on a raw descriptor: one libuv request, no FileHandle. */
+export function callback(op: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => op(fd, (error) => (error ? reject(error) : resolve())));
+}
