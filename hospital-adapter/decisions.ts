@@ -1,14 +1,14 @@
 /**
  * Following the hospital's settlement decisions. For each decision the gateway streams: verify the insurer's
- * signature (its keys from the directory) and that the token is the one the stream says it is → write it
- * for the HIS → update the stay's settlement → only then store the cursor. A restart resumes after the last
- * stored cursor; a crash between a write and the cursor repeats the same writes to the same files, so the
- * HIS sees neither a gap nor a duplicate. A decision that does not verify is set aside in `refused/` (with
+ * signature (its keys from the directory) and that the token is the one the stream says it is → store the
+ * cursor together with the decision's file for the HIS and the stay's updated settlement (one line of the
+ * cursor log, fdatasynced) → write those files. A restart resumes after the last stored cursor, first
+ * writing again the files the log names (cursor-log.ts), so the HIS sees neither a gap nor a duplicate. A decision that does not verify is set aside in `refused/` (with
  * the reason) and skipped, so one bad token cannot stop the desk. What is stored is acknowledged to the
  * gateway (through the cursor, every few seconds), which then keeps the tokens only for its retention period.
  *
- * Decisions that arrive together are handled as one batch (group commit, as the gateway does): verified and
- * written concurrently, one folder fsync and one cursor write per batch. At the desk's pace a batch is one
+ * Decisions that arrive together are handled as one batch (group commit, as the gateway does): verified
+ * concurrently, then one log line and one fdatasync for the batch's files and cursor. At the desk's pace a batch is one
  * decision; under load the batches grow and the cost per decision falls.
  *
  * Folder layout (`--out`):
@@ -25,8 +25,8 @@ import { peekDecisionIssuer, verifyDecision, type DecisionClaims } from '../keys
 import { isServiceError, keepFollowing, unaryCall } from '../proto/connect.js';
 import { describeError } from '../proto/errors.js';
 import type { StreamDecisionsResponse } from '../proto/gen/hdx/v1/settlement.js';
-import { CursorLog, readCursor } from './cursor-log.js';
-import { makeFolders, readJsonIfExists, syncDir, writeFileSynced } from './durable.js';
+import { CursorLog, readCursor, type LoggedFile } from './cursor-log.js';
+import { makeFolders, readJsonIfExists } from './durable.js';
 import { InsurerKeys } from './insurer-keys.js';
 import type { HospitalSession } from './session.js';
 import { applyDecision, type StaySettlement } from './settlement.js';
@@ -108,10 +108,9 @@ async function followOnce(session: HospitalSession, keys: InsurerKeys, options: 
         if (inbox.ended) break;
         continue;
       }
-      const events = await handleBatch(session, keys, options.outDir, batch);
+      const { events, files } = await handleBatch(session, keys, options.outDir, batch);
       const last = batch[batch.length - 1]!.cursor;
-      // Losing the cursor in a crash only repeats idempotent writes.
-      await cursorLog.store(last);
+      await cursorLog.store(last, files);
       summary.cursor = last;
       acks.stored(last);
       for (const event of events) {
@@ -213,15 +212,11 @@ async function handleBatch(
   keys: InsurerKeys,
   outDir: string,
   batch: StreamDecisionsResponse[],
-): Promise<DecisionEvent[]> {
+): Promise<{ events: DecisionEvent[]; files: LoggedFile[] }> {
   const checked = await Promise.all(batch.map((m) => check(session, keys, m)));
-  const writes: Array<Promise<void>> = [];
+  const files: LoggedFile[] = [];
   const events: DecisionEvent[] = [];
-  const dirs = new Set<string>();
-  const write = (dir: string, name: string, value: unknown) => {
-    dirs.add(join(outDir, dir));
-    writes.push(writeFileSynced(join(outDir, dir, name), JSON.stringify(value, null, 2)));
-  };
+  const write = (dir: string, name: string, value: unknown) => void files.push({ path: `${dir}/${name}`, data: JSON.stringify(value, null, 2) });
   const accepted: Array<{ decision: ReceivedDecision; path: string }> = [];
   for (const c of checked) {
     const { m } = c;
@@ -242,10 +237,8 @@ async function handleBatch(
     write('decisions', cursorName(m.cursor), decision);
     accepted.push({ decision, path: join(outDir, 'decisions', cursorName(m.cursor)) });
   }
-  const { before, after } = await settle(outDir, accepted.map((x) => x.decision));
+  const { before, after } = settle(outDir, accepted.map((x) => x.decision));
   for (const [submissionId, settlement] of after) write('settlements', `${submissionId}.json`, settlement);
-  await Promise.all(writes);
-  await Promise.all([...dirs].map(syncDir));
 
   // Events in cursor order, each with its stay's settlement as of that decision.
   const asOf = new Map(before);
@@ -260,22 +253,20 @@ async function handleBatch(
     asOf.set(decision.submissionId, settlement);
     events.push({ ok: true, decision, settlement, path });
   }
-  return events;
+  return { events, files };
 }
 
 /** Each touched stay's settlement before the batch (as stored) and after it. */
-async function settle(outDir: string, decisions: ReceivedDecision[]) {
+function settle(outDir: string, decisions: ReceivedDecision[]) {
   const before = new Map<string, StaySettlement | undefined>();
   const after = new Map<string, StaySettlement>();
   const bySubmission = new Map<string, ReceivedDecision[]>();
   for (const d of decisions) bySubmission.set(d.submissionId, [...(bySubmission.get(d.submissionId) ?? []), d]);
-  await Promise.all(
-    [...bySubmission].map(async ([submissionId, list]) => {
-      const stored = await readJsonIfExists<StaySettlement>(join(outDir, 'settlements', `${submissionId}.json`));
-      before.set(submissionId, stored);
-      after.set(submissionId, list.reduce<StaySettlement | undefined>((s, d) => applyDecision(s, submissionId, stayDecisionOf(d)), stored)!);
-    }),
-  );
+  for (const [submissionId, list] of bySubmission) {
+    const stored = readJsonIfExists<StaySettlement>(join(outDir, 'settlements', `${submissionId}.json`));
+    before.set(submissionId, stored);
+    after.set(submissionId, list.reduce<StaySettlement | undefined>((s, d) => applyDecision(s, submissionId, stayDecisionOf(d)), stored)!);
+  }
   return { before, after };
 }
 

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,4 +59,63 @@ describe('the hospital resume cursor log', () => {
     await log.close();
     expect(readCursor(out)).toBe(13);
   });
+
+  it('writes the files of a batch after its line, and writes them again at the next open (lost in a power cut)', async () => {
+    const out = dir();
+    mkdirSync(join(out, 'decisions'));
+    const log = await CursorLog.open(out);
+    await log.store(5, [
+      { path: 'decisions/5.json', data: '{"five":5}' },
+      { path: 'decisions/s.json', data: '{"stay":1}' },
+    ]);
+    await log.store(6, [{ path: 'decisions/s.json', data: '{"stay":2}' }]);
+    expect(readFileSync(join(out, 'decisions/s.json'), 'utf8')).toBe('{"stay":2}');
+    await log.close();
+    expect(readCursor(out)).toBe(6);
+
+    // The files did not reach the disk; one was left truncated.
+    rmSync(join(out, 'decisions/5.json'));
+    writeFileSync(join(out, 'decisions/s.json'), '');
+    const again = await CursorLog.open(out);
+    expect(again.cursor).toBe(6);
+    expect(readFileSync(join(out, 'decisions/5.json'), 'utf8')).toBe('{"five":5}');
+    expect(readFileSync(join(out, 'decisions/s.json'), 'utf8')).toBe('{"stay":2}');
+    // Made durable and compacted: the log holds the cursor only, no temporary file is left.
+    expect(readFileSync(join(out, 'cursor.log'), 'utf8')).toBe('6\n');
+    expect(readdirSync(join(out, 'decisions')).sort()).toEqual(['5.json', 's.json']);
+    await again.close();
+  });
+
+  it('ignores a batch line torn by a crash: its cursor is not stored and its files are not written', async () => {
+    const out = dir();
+    mkdirSync(join(out, 'decisions'));
+    const log = await CursorLog.open(out);
+    await log.store(7, [{ path: 'decisions/7.json', data: '7' }]);
+    await log.close();
+    appendFileSync(join(out, 'cursor.log'), '9 [{"path":"decisions/9.json","da\n'); // cut inside
+    appendFileSync(join(out, 'cursor.log'), '10 [{"path":"../outside.json","data":"x"}]\n'); // not ours to write
+    appendFileSync(join(out, 'cursor.log'), '11 [{"path":"decisions/8.json","data":"8"}]'); // no newline
+    expect(readCursor(out)).toBe(10);
+    const again = await CursorLog.open(out);
+    await again.close();
+    expect(existsSync(join(out, 'decisions/8.json'))).toBe(false);
+    expect(existsSync(join(out, 'decisions/9.json'))).toBe(false);
+    expect(existsSync(join(out, '../outside.json'))).toBe(false);
+    expect(readFileSync(join(out, 'decisions/7.json'), 'utf8')).toBe('7');
+  });
+
+  for (const syncfs of [true, false]) {
+    it(`compacts a log of batches once it passes its size limit, the files kept (${syncfs ? 'syncfs' : 'each file synced'})`, async () => {
+      const out = dir();
+      mkdirSync(join(out, 'decisions'));
+      const log = await CursorLog.open(out, { compactAt: 256, syncfs });
+      for (let cursor = 1; cursor <= 30; cursor++) await log.store(cursor, [{ path: `decisions/${cursor}.json`, data: `{"cursor":${cursor}}` }]);
+      await log.close();
+      const text = readFileSync(join(out, 'cursor.log'), 'utf8');
+      expect(text.length).toBeLessThan(256 + 64);
+      expect(readCursor(out)).toBe(30);
+      expect(readdirSync(join(out, 'decisions')).length).toBe(30);
+      expect(readFileSync(join(out, 'decisions/30.json'), 'utf8')).toBe('{"cursor":30}');
+    });
+  }
 });
