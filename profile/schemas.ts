@@ -65,12 +65,20 @@ function typeMatches(type: string, data: unknown): boolean {
 
 const article = (type: string) => (type === 'object' || type === 'array' || type === 'integer' ? 'an' : 'a');
 
-/** A path built only when a problem needs it: the parent's path and this step. */
+/**
+ * A path built only when a problem needs it: the parent's path and this step — an array index, or a
+ * member name with the resource type that labels it — so the walk that passes makes no strings.
+ */
 interface Path {
   parent: Path | null;
-  step: string;
+  step: string | number;
+  label?: string;
 }
-const pathText = (p: Path): string => (p.parent ? pathText(p.parent) : '') + p.step;
+const stepText = (p: Path): string =>
+  typeof p.step === 'number' ? `[${p.step}]` : p.parent ? `.${p.step}${p.label ? `(${p.label})` : ''}` : p.step;
+const pathText = (p: Path): string => (p.parent ? pathText(p.parent) : '') + stepText(p);
+/** Code points, counted only when the UTF-16 length leaves the answer open (a code point is 1 or 2 units). */
+const shorterThan = (text: string, min: number) => text.length < min || (text.length < 2 * min && [...text].length < min);
 
 type Node = (data: unknown, path: Path, out: Problem[]) => void;
 
@@ -126,7 +134,7 @@ export function compileSchema(root: Schema): SchemaCheck {
       if (enumValues && !enumValues.includes(data)) return add(out, path, `must be one of ${enumValues.map((v) => JSON.stringify(v)).join(', ')}`);
       if (type && !typeMatches(type, data)) return add(out, path, `must be ${article(type)} ${type}`);
       if (typeof data === 'string') {
-        if (minLength !== undefined && [...data].length < minLength) add(out, path, 'must not be empty');
+        if (minLength !== undefined && shorterThan(data, minLength)) add(out, path, 'must not be empty');
         if (pattern && !pattern.test(data)) add(out, path, patternWording);
       } else if (typeof data === 'number') {
         if (minimum !== undefined && data < minimum) add(out, path, `must be ≥ ${minimum}`);
@@ -135,15 +143,15 @@ export function compileSchema(root: Schema): SchemaCheck {
         if (minItems !== undefined && data.length < minItems) add(out, path, `must have at least ${minItems} item${minItems === 1 ? '' : 's'}`);
         if (maxItems !== undefined && data.length > maxItems) add(out, path, `must have at most ${maxItems} items`);
         if (unique && new Set(data.map((v) => JSON.stringify(v))).size !== data.length) add(out, path, 'must not repeat an item');
-        if (items) for (let i = 0; i < data.length; i++) items(data[i], { parent: path, step: `[${i}]` }, out);
+        if (items) for (let i = 0; i < data.length; i++) items(data[i], { parent: path, step: i }, out);
       } else if (isObject(data)) {
-        for (const key of required) if (!(key in data)) add(out, { parent: path, step: `.${key}` }, 'is required');
+        for (const key of required) if (!(key in data)) add(out, { parent: path, step: key }, 'is required');
         for (const [key, sub] of properties) {
           if (!(key in data)) continue;
           const value = data[key];
           const type = key === 'resource' && isObject(value) ? value['resourceType'] : undefined;
-          const label = typeof type === 'string' && NAMED_TYPES.has(type) ? `(${type})` : '';
-          sub(value, { parent: path, step: `.${key}${label}` }, out);
+          const step: Path = typeof type === 'string' && NAMED_TYPES.has(type) ? { parent: path, step: key, label: type } : { parent: path, step: key };
+          sub(value, step, out);
         }
         if (closed) {
           for (const key of Object.keys(data)) {

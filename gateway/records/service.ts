@@ -111,9 +111,10 @@ async function admitted(
 
   const submissionId = newId('sub');
   const now = gw.clock();
-  // The submitted bytes themselves (validated above) go to the seal workers, re-serialised only when an
-  // intake mapping filled in an amount.
-  const bundle = record.bundleBytes;
+  // The submitted bytes themselves (validated above) go to the seal workers; when an intake mapping filled
+  // in an amount, the worker fills it in on its own parse (cheaper than re-serialising the bundle here).
+  const bundle = request.bundle;
+  const mapping = record.mapped ? { mapping: { intake: gw.settings.intake, hospitalId: ctx.party.id } } : {};
   const sealed = await Promise.all(
     recipients.map(async ({ row, insurer }) => {
       const consent = viewOf(gw, row);
@@ -121,6 +122,7 @@ async function admitted(
       const pseudonym = gw.secrets.pseudonym(row.insurer_id, patientKey);
       const result: SealResult = await gw.sealer.seal({
         bundle,
+        ...mapping,
         deid: {
           purpose,
           categories: consent.terms.categories,

@@ -18,8 +18,8 @@ const FHIR_DATE = /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|
 
 export interface ValidatedBundle {
   bundle: { resourceType: 'Bundle'; entry: Array<{ resource: Record<string, unknown> }> } & Record<string, unknown>;
-  /** What to seal: the submitted bytes, or the bundle re-serialised when a mapping filled in an amount. */
-  bundleBytes: Uint8Array;
+  /** True when an intake mapping filled in an amount (`bundle` has it; the submitted bytes do not). */
+  mapped: boolean;
   /** The resident ID as found; the caller hashes it at once and lets go of it. */
   residentId: string;
   encounterClass: string;
@@ -52,7 +52,7 @@ function checkDate(value: unknown, field: string): void {
 export function validateBundle(bytes: Uint8Array, rules: BundleRules): ValidatedBundle {
   if (bytes.length === 0) fail('bundle is empty');
   if (bytes.length > rules.maxBytes) throw new TooLarge(`bundle is ${bytes.length} bytes; the limit is ${rules.maxBytes}`);
-  const text = Buffer.from(bytes).toString('utf8');
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -84,7 +84,7 @@ export function validateBundle(bytes: Uint8Array, rules: BundleRules): Validated
   ];
   return {
     bundle,
-    bundleBytes: result.mapped.length > 0 ? Buffer.from(JSON.stringify(bundle)) : bytes,
+    mapped: result.mapped.length > 0,
     residentId: result.residentId,
     encounterClass: (encounter['class'] as { code: string }).code,
     serviceStart: Date.parse(period.start),

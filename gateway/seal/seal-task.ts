@@ -7,11 +7,19 @@ import type { JWK } from 'jose';
 import { digestOf } from '../../keys/canonical.js';
 import { importRecipientKey, sealPayloadWith, type RecipientKey } from '../../keys/formats/payload.js';
 import { payloadDigestOf, signTransferEnvelope, type TransferEnvelopeClaims } from '../../keys/formats/transfer-envelope.js';
+import { stayAmounts } from '../../profile/amounts.js';
+import { applyMappings, type IntakeConfig } from '../../profile/intake.js';
 import type { DeidContext, Deidentifier, DeidReport } from '../deid/index.js';
 
 export interface SealTask {
   /** The validated bundle as submitted (UTF-8 JSON); moved, not copied, to a worker (`sealer.ts`). */
   bundle: Uint8Array;
+  /**
+   * Set when validation filled in an amount through an intake mapping: the bundle is sealed with that
+   * amount, filled in here the same way on this task's own parse, so the gateway need not re-serialise
+   * the bundle on its event loop.
+   */
+  mapping?: { intake: IntakeConfig; hospitalId: string };
   deid: DeidContext;
   recipientJwk: JWK;
   claims: Omit<TransferEnvelopeClaims, 'iat' | 'hdx'> & {
@@ -45,7 +53,11 @@ function recipientKey(jwk: JWK): Promise<RecipientKey> {
 }
 
 export async function runSealTask(task: SealTask, deidentifier: Deidentifier, signingJwk: JWK): Promise<SealResult> {
-  const { bundle, report } = deidentifier.deidentify(JSON.parse(Buffer.from(task.bundle.buffer, task.bundle.byteOffset, task.bundle.byteLength).toString('utf8')), task.deid);
+  const submitted = JSON.parse(Buffer.from(task.bundle.buffer, task.bundle.byteOffset, task.bundle.byteLength).toString('utf8'));
+  if (task.mapping) {
+    applyMappings(submitted, task.mapping.intake, task.mapping.hospitalId, stayAmounts(submitted));
+  }
+  const { bundle, report } = deidentifier.deidentify(submitted, task.deid);
   const payload = await sealPayloadWith(Buffer.from(JSON.stringify(bundle), 'utf8'), await recipientKey(task.recipientJwk));
   const payloadDigest = payloadDigestOf(payload);
   const kid = task.recipientJwk.kid;
