@@ -169,17 +169,20 @@ export type DecideOutcome = { transferId: string; ok: true; decided: Decided } |
 
 /**
  * Finishes what a crash interrupted in an inbox folder: a signed decision not yet confirmed is resent, and
- * a received transfer without a decision is adjudicated. One failure does not stop the others.
+ * a received transfer without a decision is adjudicated. One failure does not stop the others. With
+ * `only`, just those transfers (one offered again: its decision, if any, is resent, not made anew).
  */
 export async function adjudicatePending(
   session: InsurerSession,
   inbox: string,
   rules: Adjudicator | RulesModule,
+  options: { only?: readonly string[] } = {},
 ): Promise<DecideOutcome[]> {
   if (!existsSync(inbox)) return [];
   const journal = readJournal(inbox);
   const outcomes: DecideOutcome[] = [];
-  for (const name of readdirSync(inbox).filter((n) => n.endsWith('.claims.json')).sort()) {
+  const names = options.only ? options.only.map((t) => `${t}.claims.json`).filter((n) => existsSync(join(inbox, n))) : readdirSync(inbox);
+  for (const name of names.filter((n) => n.endsWith('.claims.json')).sort()) {
     const transferId = name.slice(0, -'.claims.json'.length);
     if (journal.sent.has(transferId)) continue;
     try {

@@ -5,10 +5,15 @@
  */
 import { describeError } from '../proto/errors.js';
 import { adjudicateAndDecide, adjudicatePending, type Adjudicator, type DecideOutcome, type RulesModule } from './adjudicate.js';
+import { readJournal } from './decision-journal.js';
 import { pullTransfers, type PullOptions, type PullOutcome } from './pull.js';
+import { RecentIds } from './recent-ids.js';
 import type { InsurerSession } from './session.js';
 
 export type { DecideOutcome };
+
+/** Transfers remembered as decided here: far more than a lease's worth of redeliveries. */
+const SEEN_LIMIT = 100_000;
 
 export interface PullAndDecideOptions extends PullOptions {
   rules: Adjudicator | RulesModule;
@@ -30,13 +35,27 @@ export async function pullAndDecide(
 
   const limit = Math.max(1, options.concurrency ?? 8);
   const inFlight = new Set<Promise<void>>();
+  // A transfer offered again (its lease ended while its acknowledgement was on the way, or before a
+  // crash) must not be decided anew: it waits for its decision in flight, then the journal's token is resent.
+  const running = new Map<string, Promise<void>>();
+  const seen = new RecentIds(SEEN_LIMIT, readJournal(options.outDir).signed.keys());
   const decide = (received: Extract<PullOutcome, { ok: true }>['received']) => {
-    const task = adjudicateAndDecide(session, received, options.rules, { inbox: options.outDir }).then(
-      (d) => report({ transferId: received.transferId, ok: true, decided: d }),
-      (error: unknown) => report({ transferId: received.transferId, ok: false, reason: describeError(error) }),
-    );
-    const tracked = task.finally(() => inFlight.delete(tracked));
+    const { transferId } = received;
+    const task = seen.has(transferId)
+      ? (running.get(transferId) ?? Promise.resolve()).then(async () => {
+          for (const outcome of await adjudicatePending(session, options.outDir, options.rules, { only: [transferId] })) report(outcome);
+        })
+      : adjudicateAndDecide(session, received, options.rules, { inbox: options.outDir }).then(
+          (d) => report({ transferId, ok: true, decided: d }),
+          (error: unknown) => report({ transferId, ok: false, reason: describeError(error) }),
+        );
+    seen.add(transferId);
+    const tracked = task.finally(() => {
+      inFlight.delete(tracked);
+      if (running.get(transferId) === tracked) running.delete(transferId);
+    });
     inFlight.add(tracked);
+    running.set(transferId, tracked);
   };
   const pulled = await pullTransfers(session, {
     ...options,
