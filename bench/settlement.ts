@@ -21,7 +21,7 @@ import type { GatewayBenchResult } from './settlement/gateway.js';
 import type { HospitalBenchConfig, HospitalBenchResult } from './settlement/hospital.js';
 import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settlement/lines.js';
 import { sampleRss } from './settlement/rss.js';
-import { sampleThreads, type ThreadGroup } from './settlement/threads.js';
+import { sampleThreads } from './settlement/threads.js';
 import { benchDir } from './scratch.js';
 import { postgresUrl } from './engines.js';
 import { bundle } from '../scripts/bundle.mjs';
@@ -50,6 +50,8 @@ interface Party {
 
 /** HDX_BENCH_CPU_PROF=<dir>: each party writes a V8 CPU profile of each of its threads there (summary: bench/profile.ts). */
 const PROFILE_DIR = process.env['HDX_BENCH_CPU_PROF'];
+/** HDX_BENCH_NODE_FLAGS_<PARTY>='--flag …': extra node/V8 flags for one party (GATEWAY, HOSPITAL, INSURER), for A/B runs. */
+const partyFlags = (module: string) => (process.env[`HDX_BENCH_NODE_FLAGS_${module.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
 /** HDX_BENCH_TSX=1: the parties run from source through tsx (as before the build), for comparison. */
 const FROM_SOURCE = process.env['HDX_BENCH_TSX'] === '1';
 const PARTIES = ['gateway', 'hospital', 'insurer'] as const;
@@ -71,7 +73,7 @@ export async function startParty(module: (typeof PARTIES)[number], config: Recor
   const namePool = ['--import', pathToFileURL(fileURLToPath(new URL('./settlement/name-pool.mjs', import.meta.url))).href];
   const entry = FROM_SOURCE ? fileURLToPath(new URL(`./settlement/${module}.ts`, import.meta.url)) : join(await partyBuild(), `${module}.mjs`);
   const child = fork(entry, [], {
-    execArgv: [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...namePool, ...profile],
+    execArgv: [...(FROM_SOURCE ? ['--import', 'tsx'] : []), ...namePool, ...partyFlags(module), ...profile],
     env: { ...process.env, HDX_BENCH_PARTY: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -197,13 +199,20 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
     gateway.child.send('go');
     hospital.child.send('go');
     const result = (await hospital.result) as HospitalBenchResult;
-    const threads: Record<'gateway' | 'hospital' | 'insurer', ThreadGroup[]> = { hospital: sampling.hospital.stop(), gateway: [], insurer: [] };
+    sampling.hospital.stop();
     const measuredTo = Date.now();
     for (const sampler of Object.values(rss)) sampler.stop();
     insurer.child.send('stop');
     const insurerResult = (await insurer.result) as { cpuMs: number };
-    threads.insurer = sampling.insurer.stop();
-    threads.gateway = sampling.gateway.stop();
+    sampling.insurer.stop();
+    sampling.gateway.stop();
+    const byParty = (from?: number) => ({
+      gateway: sampling.gateway.groups(from),
+      hospital: sampling.hospital.groups(from),
+      insurer: sampling.insurer.groups(from),
+    });
+    // Whole window (warm-up included, as the per-party figures) and after warm-up (JIT mostly done).
+    const threads = { all: byParty(), measured: byParty(result.measuredFrom) };
     gateway.child.send({ measuredFrom: result.measuredFrom });
     const gatewayResult = (await gateway.result) as GatewayBenchResult;
     // CPU per record, all threads of each process, warm-up included (every record sent after 'go').
@@ -233,6 +242,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       gatewayLoop,
       threads,
       records,
+      measuredRecords: count,
       gatewayRssPeak: rss.gateway.peakMb(),
       partyRssPeak: { hospital: rss.hospital.peakMb(), insurer: rss.insurer.peakMb() },
       cores: availableParallelism(),

@@ -40,14 +40,22 @@ export interface ThreadGroup {
 export interface ThreadSampler {
   /** Samples now (besides every `everyMs`). */
   sample(): void;
-  /** Takes a last sample and returns CPU per thread name, biggest first (empty where /proc is absent). */
-  stop(): ThreadGroup[];
+  /** Takes a last sample and stops. */
+  stop(): void;
+  /**
+   * CPU per thread name, biggest first (empty where /proc is absent), from the first sample or, given
+   * `from` (wall-clock ms), from the last sample at or before it (threads born later from zero).
+   */
+  groups(from?: number): ThreadGroup[];
 }
 
-export function sampleThreads(pid: number, everyMs = 250): ThreadSampler {
-  const first = new Map<string, number>();
-  const last = new Map<string, { name: string; ms: number }>();
-  let started = false;
+interface Sample {
+  at: number;
+  cpu: Map<string, { name: string; ms: number }>;
+}
+
+export function sampleThreads(pid: number, everyMs = 100): ThreadSampler {
+  const samples: Sample[] = [];
   const take = () => {
     let tids: string[];
     try {
@@ -55,14 +63,12 @@ export function sampleThreads(pid: number, everyMs = 250): ThreadSampler {
     } catch {
       return;
     }
+    const cpu = new Map<string, { name: string; ms: number }>();
     for (const tid of tids) {
       const now = threadCpu(pid, tid);
-      if (!now) continue;
-      // A thread born inside the window counts from zero; one alive at the start from its first sample.
-      if (!first.has(tid)) first.set(tid, started ? 0 : now.ms);
-      last.set(tid, now);
+      if (now) cpu.set(tid, now);
     }
-    started = true;
+    samples.push({ at: Date.now(), cpu });
   };
   take();
   const timer = setInterval(take, everyMs);
@@ -72,11 +78,17 @@ export function sampleThreads(pid: number, everyMs = 250): ThreadSampler {
     stop() {
       take();
       clearInterval(timer);
+    },
+    groups(from?: number) {
+      const base = (from === undefined ? samples[0] : samples.findLast((s) => s.at <= from)) ?? samples[0];
+      // Each thread's last sample: one that ended inside the window keeps what it had used by then.
+      const last = new Map<string, { name: string; ms: number }>();
+      for (const sample of samples) if (sample.at >= (base?.at ?? 0)) for (const [tid, now] of sample.cpu) last.set(tid, now);
       const groups = new Map<string, ThreadGroup>();
       for (const [tid, { name, ms }] of last) {
         const group = groups.get(name) ?? { name, threads: 0, ms: 0 };
         group.threads += 1;
-        group.ms += ms - first.get(tid)!;
+        group.ms += ms - (base?.cpu.get(tid)?.ms ?? 0);
         groups.set(name, group);
       }
       return [...groups.values()].sort((a, b) => b.ms - a.ms);

@@ -64,9 +64,11 @@ describe('settlement bench figures', () => {
 
   it("divides each party's thread groups by the records sent", () => {
     const groups = [{ name: 'hdx-seal', threads: 2, ms: 300 }, { name: 'event loop', threads: 1, ms: 100 }];
-    const lines = figures({ threads: { gateway: groups, insurer: [], hospital: [] }, records: 100 });
-    expect(value(lines, "gateway threads 'hdx-seal'")).toMatchObject({ value: 3, note: expect.stringContaining('2 threads; piscina') });
-    expect(value(lines, "gateway threads 'event loop'").value).toBe(1);
+    const measured = [{ name: 'hdx-seal', threads: 2, ms: 100 }];
+    const lines = figures({ threads: { all: { gateway: groups, insurer: [], hospital: [] }, measured: { gateway: measured, insurer: [], hospital: [] } }, records: 100, measuredRecords: 50 });
+    expect(value(lines, "CPU per record, gateway threads 'hdx-seal'")).toMatchObject({ value: 3, note: expect.stringContaining('2 threads; piscina') });
+    expect(value(lines, "CPU per record, gateway threads 'event loop'").value).toBe(1);
+    expect(value(lines, "after warm-up, gateway threads 'hdx-seal'").value).toBe(2);
     expect(figures().some((l) => l.name.includes(' threads '))).toBe(false);
   });
 

@@ -21,10 +21,13 @@ describe.runIf(process.platform === 'linux')('per-thread CPU of a process', () =
     sampler.sample();
     worker.postMessage('exit');
     await new Promise((resolve) => worker.once('exit', resolve));
-    const groups = sampler.stop();
+    sampler.stop();
+    const groups = sampler.groups();
     const burn = groups.find((g) => g.name === 'hdx-test-burn');
     expect(burn?.threads).toBe(1);
     expect(burn!.ms).toBeGreaterThan(0);
     expect(groups.find((g) => g.name === EVENT_LOOP)?.threads).toBe(1);
+    // From the last sample on, the ended thread is out of the window.
+    expect(sampler.groups(Date.now() + 1).some((g) => g.name === 'hdx-test-burn')).toBe(false);
   });
 });
