@@ -185,6 +185,11 @@ describe('strictness', () => {
     expect(isCanonicalBase64url('QQ')).toBe(true);
     // Same bytes to Node's lenient decoder, not the same text: trailing bits, padding, stray characters.
     for (const text of ['QR', 'QQ==', 'Q Q', 'Q+', 'Q/', 'QQ\n', 'Q']) expect(isCanonicalBase64url(text)).toBe(false);
+    for (const text of ['', 'QUI', 'QUJD', 'A'.repeat(30_000)]) expect(isCanonicalBase64url(text)).toBe(true);
+    const long = 'A'.repeat(30_000);
+    for (const text of ['QUJ', 'QUI=', 'Qé', 'QU\u0000I', `${long.slice(0, 15_000)}.${long.slice(15_001)}`, `${long}=`, `${long}A`]) {
+      expect(isCanonicalBase64url(text)).toBe(false);
+    }
     const [h, p, s] = jws.split('.') as [string, string, string];
     const last = s[s.length - 1]!;
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
