@@ -13,8 +13,8 @@
  * decisions again. Cursors only grow, so the largest whole line is the cursor.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { replaceFile, syncDir } from './durable.js';
@@ -81,6 +81,8 @@ function readIfExists(path: string): string | undefined {
 }
 
 const execFileAsync = promisify(execFile);
+/** On a raw descriptor: one libuv request, no FileHandle (its promise machinery and GC tracking per call). */
+const fdatasyncAsync = promisify(fdatasync);
 
 /**
  * Makes `paths` (files in `root`'s file system, written without fsync) and their renames durable: one
@@ -116,7 +118,8 @@ export interface CursorLogOptions {
 }
 
 export class CursorLog {
-  private handle: FileHandle | undefined;
+  /** Open for appending; written synchronously (page-cache work), only the fdatasync goes to libuv's pool. */
+  private fd: number | undefined;
   private size = 0;
   /** Files written since the log was last compacted (for the one-by-one fallback). */
   private readonly unsynced = new Set<string>();
@@ -143,7 +146,7 @@ export class CursorLog {
     if (entries.some((e) => e.files.length > 0)) await syncFiles(outDir, log.unsynced, options);
     log.unsynced.clear();
     log.rewrite(`${log.cursor}\n`);
-    log.handle = await open(log.path, 'a', 0o600);
+    log.fd = openSync(log.path, 'a', 0o600);
     return log;
   }
 
@@ -152,26 +155,27 @@ export class CursorLog {
    * place (temporary name, rename; no fsync of their own).
    */
   async store(cursor: number, files: LoggedFile[] = []): Promise<void> {
-    if (!this.handle) throw new Error('cursor log is closed');
+    if (this.fd === undefined) throw new Error('cursor log is closed');
     const line = files.length > 0 ? `${cursor} ${JSON.stringify(files)}\n` : `${cursor}\n`;
     if (this.size >= (this.options.compactAt ?? COMPACT_AT)) {
       // Every file written so far made durable, the log restarts with this batch's line.
       await syncFiles(this.dir, this.unsynced, this.options);
       this.unsynced.clear();
-      await this.handle.close();
+      closeSync(this.fd);
+      this.fd = undefined;
       this.rewrite(line);
-      this.handle = await open(this.path, 'a', 0o600);
+      this.fd = openSync(this.path, 'a', 0o600);
     } else {
-      await this.handle.appendFile(line);
-      await this.handle.datasync();
+      writeFileSync(this.fd, line); // loops over partial writes
+      await fdatasyncAsync(this.fd);
       this.size += Buffer.byteLength(line);
     }
     this.writeFiles(files);
   }
 
   async close(): Promise<void> {
-    await this.handle?.close();
-    this.handle = undefined;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 
   private writeFiles(files: LoggedFile[]): void {

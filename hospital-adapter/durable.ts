@@ -5,7 +5,7 @@
  * that a batch of files costs one folder fsync, not one per file. Files a durable log can write again
  * after a crash skip the fsyncs (replaceFile).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 
 /**
@@ -50,8 +50,9 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Parsed JSON of a file, or undefined if it does not exist (synchronous: one system call when it does not). */
+/** Parsed JSON of a file, or undefined if it does not exist (synchronous; no ENOENT error built when it does not). */
 export function readJsonIfExists<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (error) {
