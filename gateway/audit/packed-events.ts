@@ -5,10 +5,24 @@
  * other page (a row missing or malformed) is answered unpacked, so the officer names what is wrong
  * exactly as before.
  */
-import type { PackedEvents } from '../../proto/gen/hdx/v1/audit.js';
-import type { AuditRow } from './query.js';
+import type { AuditRow } from '../storage/rows.js';
 
-export function packEvents(rows: readonly AuditRow[]): PackedEvents | undefined {
+/** As `PackedEvents` in the proto: event i is eventJson[sum of the lengths before i, + jsonLengths[i]). */
+export interface PackedPage {
+  firstSeq: number;
+  eventJson: Buffer;
+  jsonLengths: number[];
+  leafHashes: Buffer;
+}
+
+/** Whether a page an engine packed itself is whole: consecutive from `start`, 32 bytes of leaf each. */
+export function isWholePage(page: PackedPage, start: number): boolean {
+  let bytes = 0;
+  for (const length of page.jsonLengths) bytes += length;
+  return page.firstSeq === start && page.jsonLengths.length > 0 && page.leafHashes.length === 32 * page.jsonLengths.length && bytes === page.eventJson.length;
+}
+
+export function packEvents(rows: readonly AuditRow[]): PackedPage | undefined {
   const first = rows[0]?.seq ?? 0;
   let bytes = 0;
   for (let i = 0; i < rows.length; i++) {

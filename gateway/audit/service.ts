@@ -9,8 +9,12 @@ import type { CallContext } from '../context.js';
 import { InvalidInput, NotFound } from '../errors.js';
 import type { Checkpointer, SignedCheckpoint } from './checkpointer.js';
 import type { AuditFilter, AuditRow } from './query.js';
+import { isWholePage, packEvents, type PackedPage } from './packed-events.js';
 
 const PAGE = 500;
+
+/** ListEvents' page size: 1,000 unless asked, at most 10,000. */
+const pageLimit = (limit: number) => Math.min(Math.max(limit || 1000, 1), 10_000);
 /** Leaves per ListTreeNodes request: about twice as many nodes, some 700 kB. */
 export const MAX_NODE_SPAN = 10_000;
 
@@ -137,7 +141,18 @@ export function createAuditService(gw: Gateway, checkpointer: Checkpointer) {
     range(ctx: CallContext, startSeq: number, limit: number): Promise<AuditRow[]> {
       requireRole(ctx, 'regulator');
       assertSeq(startSeq, 'start_seq');
-      return queries.range(startSeq, Math.min(Math.max(limit || 1000, 1), 10_000));
+      return queries.range(startSeq, pageLimit(limit));
+    },
+
+    /** The same page packed (`PackedPage`), or its rows when it does not pack (a gap, a malformed leaf). */
+    async packedRange(ctx: CallContext, startSeq: number, limit: number): Promise<{ packed: PackedPage } | { rows: AuditRow[] }> {
+      requireRole(ctx, 'regulator');
+      assertSeq(startSeq, 'start_seq');
+      const fromEngine = await queries.packedRange?.(startSeq, pageLimit(limit));
+      if (fromEngine && isWholePage(fromEngine, startSeq)) return { packed: fromEngine };
+      const rows = await queries.range(startSeq, pageLimit(limit));
+      const packed = packEvents(rows);
+      return packed ? { packed } : { rows };
     },
   };
 }

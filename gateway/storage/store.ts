@@ -36,6 +36,7 @@
  *   tools; either copy is verified the same way, by re-hashing its events into its latest checkpoint.
  */
 import type { AuditEventInput } from '../audit/events.js';
+import type { PackedPage } from '../audit/packed-events.js';
 import type {
   AuditFilter,
   AuditRow,
@@ -259,6 +260,12 @@ export interface AuditReads {
   get(seq: number): Promise<AuditRow | undefined>;
   /** Events with seq ≥ start, in order. */
   range(start: number, limit: number): Promise<AuditRow[]>;
+  /**
+   * Optional: events [start, start + limit) packed by the engine (gateway/audit/packed-events.ts), or
+   * undefined if there are none or they are not consecutive; the caller checks the rest
+   * (`isWholePage`). Without it, `range`'s rows are packed.
+   */
+  packedRange?(start: number, limit: number): Promise<PackedPage | undefined>;
   /** A page of a filtered query (gateway/audit/query.ts), seq > afterSeq, in order. */
   page(filter: AuditFilter, limit: number): Promise<AuditRow[]>;
   /** The events before `beforeSeq` that name the transfer, and the submission's record.submit event. */

@@ -277,6 +277,7 @@ function auditReads(db: Db, settle: <T>(fn: () => T) => Promise<T>): AuditReads 
     size: () => settle(() => ((last.get() as number | undefined) ?? -1) + 1),
     get: (seq) => settle(() => queries.get(seq)),
     range: (start, limit) => settle(() => queries.range(start, limit)),
+    packedRange: (start, limit) => settle(() => queries.packedRange(start, limit)),
     page: (filter, limit) => settle(() => queries.page(filter, limit)),
     forTransfer: (transferId, submissionId, beforeSeq) =>
       settle(() => forTransfer.all(beforeSeq, transferId, submissionId) as Array<{ seq: number; event_json: string }>),

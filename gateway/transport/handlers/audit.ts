@@ -3,7 +3,6 @@ import type { CallContext } from '../../context.js';
 import { InvalidInput } from '../../errors.js';
 import type { AuditRow } from '../../audit/query.js';
 import type { AuditService } from '../../audit/service.js';
-import { packEvents } from '../../audit/packed-events.js';
 import { serverStream, unary, type Runtime } from '../wrap.js';
 
 const eventOut = (row: AuditRow) => ({ seq: row.seq, eventJson: row.event_json, leafHash: row.leaf_hash });
@@ -45,9 +44,9 @@ export function auditHandlers(audit: AuditService, rt: Runtime, evidence: (ctx: 
       proof: await audit.consistencyProof(ctx, req.size1, req.size2),
     })),
     listEvents: unary(rt, 'ListEvents', async (ctx, req) => {
-      const rows = await audit.range(ctx, req.startSeq, req.limit);
-      const packed = req.packed ? packEvents(rows) : undefined;
-      return packed ? { events: [], packed } : { events: rows.map(eventOut), packed: undefined };
+      if (!req.packed) return { events: (await audit.range(ctx, req.startSeq, req.limit)).map(eventOut), packed: undefined };
+      const page = await audit.packedRange(ctx, req.startSeq, req.limit);
+      return 'packed' in page ? { events: [], packed: page.packed } : { events: page.rows.map(eventOut), packed: undefined };
     }),
     listTreeNodes: unary(rt, 'ListTreeNodes', async (ctx, req) => ({ runs: (await audit.treeNodes(ctx, req.fromSize, req.toSize)).map((r) => ({ level: r.level, firstIndex: r.first, hashes: r.hashes })) })),
     getEvidence: unary(rt, 'GetEvidence', async (ctx, req) => {
