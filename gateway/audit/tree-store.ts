@@ -4,9 +4,10 @@
  * leaf and the subtrees it completes (one per trailing 1-bit of n); a root or proof for any size
  * reads O(log n) rows through `keys/transparency`'s proof builder.
  *
- * Nothing is cached in memory: the size is read from the table each time (one index seek), so an
- * append that the caller's transaction rolls back, or an append by another connection, can never
- * leave this object stale. Triggers refuse UPDATE, DELETE and overwriting inserts (INSERT OR
+ * By default nothing is cached in memory: the size and the left siblings are read from the table on
+ * each append, so an append that the caller's transaction rolls back, or an append by another
+ * connection, can never leave this object stale. The file's one writer may keep the tree's right edge
+ * instead (`rememberEdge`), if it calls `forget()` after every rollback. Triggers refuse UPDATE, DELETE and overwriting inserts (INSERT OR
  * REPLACE), but verifiers do not rely on them: an edited node makes proofs fail against the roots
  * the gateway signed before.
  */
@@ -60,6 +61,17 @@ export interface TreeStore {
    * consecutive nodes by level, then index. A missing row is left out (its level's run breaks there).
    */
   nodes(fromSize: number, toSize: number): NodeRun[];
+  /** Drops the remembered right edge (`rememberEdge`): call after any rollback of a transaction that appended. */
+  forget(): void;
+}
+
+export interface TreeStoreOptions {
+  /**
+   * Keep the size and the hashes along the tree's right edge (one complete subtree per 1-bit of the size)
+   * between appends, read from the table once, instead of reading the size and each left sibling per
+   * append. Only for the file's one writer, which calls `forget()` after every rollback.
+   */
+  rememberEdge?: boolean;
 }
 
 export interface StoredNode {
@@ -132,7 +144,7 @@ export function inAppendOrder(a: { level: number; index: number }, b: { level: n
 /** The table's contents are inconsistent (a node is missing or malformed): an internal error. */
 export class TreeStoreCorrupt extends HdxError {}
 
-export function createTreeStore(db: Database): TreeStore {
+export function createTreeStore(db: Database, options: TreeStoreOptions = {}): TreeStore {
   db.exec(SCHEMA);
   const insertNode: Statement<[number, number, Buffer]> = db.prepare(
     'INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)',
@@ -170,6 +182,18 @@ export function createTreeStore(db: Database): TreeStore {
     return row === undefined ? 0 : row.idx + 1;
   };
 
+  /** The right edge: `nodes[l]` is the complete subtree of 2^l leaves that ends the tree, where bit l of `size` is 1. */
+  let edge: { size: number; nodes: Array<Buffer | undefined> } | undefined;
+  const readEdge = () => {
+    const n = size();
+    const nodes: Array<Buffer | undefined> = [];
+    for (let level = 0, width = 1; width <= n; level++, width *= 2) {
+      const count = Math.floor(n / width);
+      if (count % 2 === 1) nodes[level] = source.subtreeHash(level, count - 1);
+    }
+    return { size: n, nodes };
+  };
+
   const checkSize = (value: unknown, what: string): number => {
     const current = size();
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > current) {
@@ -184,18 +208,33 @@ export function createTreeStore(db: Database): TreeStore {
         throw new TypeError('leafHash must be 32 bytes');
       }
       if (!db.inTransaction) throw new TypeError('append must run inside the caller’s transaction');
-      const n = size();
+      const known = options.rememberEdge ? (edge ??= readEdge()) : undefined;
+      const n = known ? known.size : size();
       let hash: Buffer = Buffer.from(leafHash);
       let level = 0;
       let index = n;
-      insertNode.run(level, index, hash);
-      while (index % 2 === 1) {
-        hash = nodeHash(source.subtreeHash(level, index - 1), hash);
-        level++;
-        index = (index - 1) / 2;
+      try {
         insertNode.run(level, index, hash);
+        while (index % 2 === 1) {
+          hash = nodeHash(known?.nodes[level] ?? source.subtreeHash(level, index - 1), hash);
+          if (known) known.nodes[level] = undefined;
+          level++;
+          index = (index - 1) / 2;
+          insertNode.run(level, index, hash);
+        }
+      } catch (error) {
+        edge = undefined;
+        throw error;
+      }
+      if (known) {
+        known.nodes[level] = hash;
+        known.size = n + 1;
       }
       return n + 1;
+    },
+
+    forget(): void {
+      edge = undefined;
     },
 
     size,

@@ -210,6 +210,40 @@ describe('tree store: transactions and connections', () => {
   });
 });
 
+describe('tree store: the remembered right edge (rememberEdge, the gateway\'s one writer)', () => {
+  it('writes the same nodes as reading the table per append, across transactions, a rollback and a reopen', () => {
+    const file = join(dir, 'edge.db');
+    const conn = open(file);
+    try {
+      const st = createTreeStore(conn, { rememberEdge: true });
+      for (let start = 0; start < 150; start += 13) {
+        conn.transaction(() => leaves.slice(start, Math.min(150, start + 13)).forEach((h, i) => expect(st.append(h)).toBe(start + i + 1)))();
+      }
+      // A rolled-back append: the writer's rollback hook calls forget(), and the next append re-reads the edge.
+      expect(() =>
+        conn.transaction(() => {
+          st.append(eventLeafHash({ seq: 'rolled back' }));
+          throw new Error('abort');
+        })(),
+      ).toThrow('abort');
+      st.forget();
+      conn.transaction(() => leaves.slice(150, 200).forEach((h) => st.append(h)))();
+      // Reopened: the edge is read from the table once, at the first append.
+      const again = createTreeStore(conn, { rememberEdge: true });
+      conn.transaction(() => leaves.slice(200, N).forEach((h, i) => expect(again.append(h)).toBe(201 + i)))();
+      const plain = open(join(dir, 'edge-plain.db'));
+      const plainStore = createTreeStore(plain);
+      plain.transaction(() => leaves.forEach((h) => plainStore.append(h)))();
+      const nodes = (c: Database.Database) => c.prepare('SELECT level, idx, hash FROM merkle_nodes ORDER BY level, idx').all();
+      expect(nodes(conn)).toEqual(nodes(plain));
+      plain.close();
+      expect(again.root().equals(roots[N]!)).toBe(true);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('tree store: append-only', () => {
   // A fresh database per case so these tests do not disturb the one above.
   function fresh(n: number): { conn: Database.Database; st: TreeStore; file: string } {

@@ -79,12 +79,13 @@ export interface SqliteStoreOptions extends Omit<StoreOptions, 'dataDir'> {
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
   const db = openDatabase(path);
   const syncer = deferWalSync(db, path, options.walSyncer);
-  const tree = createTreeStore(db);
+  // This connection is the file's one writer, and every rollback goes through onRollback below.
+  const tree = createTreeStore(db, { rememberEdge: true });
   const readDb = new Database(path, { readonly: true, fileMustExist: true });
   readDb.pragma('cache_size = -65536');
   readDb.pragma('busy_timeout = 5000');
 
-  // The log head, cached between appends; dropped on any rollback and re-read.
+  // The log head (and the tree's right edge), cached between appends; dropped on any rollback and re-read.
   let head: LogHead | null = null;
   const lastEvent = db.prepare('SELECT seq, leaf_hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const insertEvent = db.prepare(
@@ -108,7 +109,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
 
   const notifier = new LocalNotifier();
   const committer = new Committer(db, {
-    onRollback: () => (head = null),
+    onRollback: () => {
+      head = null;
+      tree.forget();
+    },
     ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
     ...(syncer ? { syncer } : {}),
