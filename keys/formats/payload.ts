@@ -11,7 +11,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { VerificationError } from '../errors.js';
-import { decodeCompactJwe, decryptCompact, encryptCompact, type DecodedJwe } from '../jose-native/jwe.js';
+import { decodeCompactJwe, decodeJweHeader, decryptCompact, encryptCompact, type DecodedJwe } from '../jose-native/jwe.js';
 import { privateKeyOf, publicKeyOf } from '../jose-native/key-objects.js';
 import {
   assertKeyFitsAlg,
@@ -115,9 +115,12 @@ function openDecoded(decoded: DecodedJwe, header: PayloadHeader, list: readonly 
   return decryptCompact(decoded, key.key);
 }
 
-/** Decodes and checks a payload JWE's protected header (no decryption). Throws `VerificationError`. */
+/**
+ * Decodes and checks a payload JWE's protected header (no decryption; the other parts are checked, and
+ * the ciphertext decoded, only when it is opened). Throws `VerificationError`.
+ */
 export function readPayloadHeader(jwe: unknown): PayloadHeader {
-  return checkPayloadHeader(decodeCompactJwe(jwe, MAX_JWE_LENGTH).header as unknown as Record<string, unknown>);
+  return checkPayloadHeader(decodeJweHeader(jwe, MAX_JWE_LENGTH) as unknown as Record<string, unknown>);
 }
 
 function checkPayloadHeader(header: Record<string, unknown>): PayloadHeader {

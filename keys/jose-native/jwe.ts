@@ -97,10 +97,35 @@ export function encryptCompact(
 
 /** Takes a compact JWE apart; throws `VerificationError` ERR_MALFORMED or ERR_ALG. */
 export function decodeCompactJwe(jwe: unknown, maxLength: number): DecodedJwe {
+  const [h, k, i, c, t] = partsOf(jwe, maxLength);
+  const header = checkedHeader(h);
+  const encryptedKey = decodeBase64url(k, 'JWE encrypted key');
+  const iv = decodeBase64url(i, 'JWE IV');
+  const ciphertext = decodeBase64url(c, 'JWE ciphertext');
+  const tag = decodeBase64url(t, 'JWE tag');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new VerificationError('ERR_MALFORMED', 'JWE IV or tag has the wrong length');
+  if (header.alg === 'ECDH-ES+A256KW' && encryptedKey.length !== WRAPPED_CEK_BYTES) {
+    throw new VerificationError('ERR_MALFORMED', 'JWE encrypted key has the wrong length');
+  }
+  return { header, protectedHeader: h, encryptedKey, iv, ciphertext, tag };
+}
+
+/**
+ * The protected header of a compact JWE, checked as `decodeCompactJwe` checks it, without decoding the
+ * other parts (the ciphertext is most of the text): for reading the `kid` before choosing a key.
+ */
+export function decodeJweHeader(jwe: unknown, maxLength: number): JweHeader {
+  return checkedHeader(partsOf(jwe, maxLength)[0]);
+}
+
+function partsOf(jwe: unknown, maxLength: number): [string, string, string, string, string] {
   if (typeof jwe !== 'string' || jwe.length > maxLength) throw new VerificationError('ERR_MALFORMED', 'not a compact JWE');
   const parts = jwe.split('.');
   if (parts.length !== 5) throw new VerificationError('ERR_MALFORMED', 'not a compact JWE');
-  const [h, k, i, c, t] = parts as [string, string, string, string, string];
+  return parts as [string, string, string, string, string];
+}
+
+function checkedHeader(h: string): JweHeader {
   const raw = decodeJsonObject(h, 'JWE header');
   if (!isKeyManagementAlg(raw['alg']) || raw['enc'] !== 'A256GCM') {
     throw new VerificationError('ERR_ALG', 'JWE algorithm is not allowed');
@@ -124,15 +149,7 @@ export function decodeCompactJwe(jwe: unknown, maxLength: number): DecodedJwe {
   else if (raw['epk'] !== undefined || raw['apu'] !== undefined || raw['apv'] !== undefined) {
     throw new VerificationError('ERR_MALFORMED', 'JWE header has a member that is not allowed');
   }
-  const encryptedKey = decodeBase64url(k, 'JWE encrypted key');
-  const iv = decodeBase64url(i, 'JWE IV');
-  const ciphertext = decodeBase64url(c, 'JWE ciphertext');
-  const tag = decodeBase64url(t, 'JWE tag');
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new VerificationError('ERR_MALFORMED', 'JWE IV or tag has the wrong length');
-  if (header.alg === 'ECDH-ES+A256KW' && encryptedKey.length !== WRAPPED_CEK_BYTES) {
-    throw new VerificationError('ERR_MALFORMED', 'JWE encrypted key has the wrong length');
-  }
-  return { header, protectedHeader: h, encryptedKey, iv, ciphertext, tag };
+  return header;
 }
 
 /** Decrypts a decoded JWE with one's private key. Throws `VerificationError` ERR_ALG (key type) or ERR_DECRYPT. */
