@@ -54,9 +54,17 @@ export async function submitBundle(
   purposeName: keyof typeof PURPOSE_BY_NAME = 'DIRECT_SETTLEMENT',
   /** While the gateway answers UNAVAILABLE (at capacity, restarting), retry with backoff this long. */
   retry: RetryOptions = {},
+  /** The bundle's idempotency key and digest when the caller has them already (each a parse or a hash less). */
+  known?: KnownBundle,
 ): Promise<SubmitRecordResponse> {
-  const request = await submissionRequest(session, bytes, purposeName);
+  const request = await submissionRequest(session, bytes, purposeName, known);
   return retryUnavailable(() => unaryCall(session.clients.records, session.clients.records.submitRecord, request), retry);
+}
+
+/** What `idempotencyKeyOf` and `bundleDigestOf` give for the bytes submitted. */
+export interface KnownBundle {
+  idempotencyKey: string;
+  bundleDigest: string;
 }
 
 /** The signed request for one bundle: the same for `SubmitRecord` and each item of `SubmitRecords`. */
@@ -64,14 +72,15 @@ export async function submissionRequest(
   session: HospitalSession,
   bytes: Uint8Array,
   purposeName: keyof typeof PURPOSE_BY_NAME,
+  known?: KnownBundle,
 ): Promise<SubmitRecordRequest> {
-  const idempotencyKey = idempotencyKeyOf(bytes);
+  const idempotencyKey = known?.idempotencyKey ?? idempotencyKeyOf(bytes);
   const signature = await signSubmission(
     {
       iss: session.identity.party.uri,
       aud: session.gatewayUri,
       jti: idempotencyKey,
-      hdx: { bundleDigest: bundleDigestOf(bytes), purpose: purposeName },
+      hdx: { bundleDigest: known?.bundleDigest ?? bundleDigestOf(bytes), purpose: purposeName },
     },
     session.identity.signingKey,
   );

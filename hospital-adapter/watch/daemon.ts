@@ -150,7 +150,8 @@ export async function watchDropFolder(options: WatchOptions): Promise<WatchSumma
     const problems = (options.check ?? shapeProblems)(bytes);
     if (problems.length > 0) return settleFailed(row, `refused locally: ${problems.join('; ')}`, problems);
     try {
-      const response = await submitBundle(live, bytes, purpose, { forMs: 0 });
+      // The outbox's key and digest are of these bytes (the digest was just checked): no second parse or hash.
+      const response = await submitBundle(live, bytes, purpose, { forMs: 0 }, { idempotencyKey: row.idempotencyKey, bundleDigest: row.digest });
       outbox.succeeded(row.id, response.submissionId, clock.now());
       const insurers = response.transfers.map((t) => t.insurerId);
       await moveWithNote(drop, doneDir, row.name, '.receipt.json', {
