@@ -12,9 +12,9 @@
  *   `ParallelEventChain` (position, hash chain, stored leaf, root), in this process;
  * - the floors of full verification on the same bytes: SHA-256 of every leaf and node on 1 and 2 cores,
  *   JSON.parse of every event;
- * - full verification end to end: `verifyLog` (what `hdx audit verify` runs) against `hdx gateway serve`
- *   in its own process on this log, over mTLS — checkpoint, ListEvents, chain, root, every stored
- *   Merkle node through ListTreeNodes — with each process's CPU time beside the wall time.
+ * - full verification end to end: `hdx audit verify` in its own process against `hdx gateway serve` in
+ *   another, on this log, over mTLS — checkpoint, ListEvents, chain, root, every stored Merkle node
+ *   through ListTreeNodes — with each process's CPU time beside the wall time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,7 +25,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { openComplianceSession } from '../compliance/session.js';
-import { verifyLog } from '../compliance/verify.js';
 import { DATABASE_FILE } from '../gateway/backup.js';
 import { initExchange, type ExchangeSummary } from '../keys/exchange/init.js';
 import { unaryCall } from '../proto/connect.js';
@@ -40,7 +39,7 @@ import type { BenchLine, BenchOptions } from './types.js';
 
 /** HDX_BENCH_AUDIT_EVENTS=<n>: build the log to n events (default 1,000,000; 100,000 with --quick). */
 const SIZE = process.env['HDX_BENCH_AUDIT_EVENTS'] ? Number(process.env['HDX_BENCH_AUDIT_EVENTS']) : undefined;
-/** HDX_BENCH_CPU_PROF=<dir>: the gateway process writes a V8 CPU profile there (gateway/); the officer's side is this process. */
+/** HDX_BENCH_CPU_PROF=<dir>: the gateway and `hdx audit verify` processes write V8 CPU profiles there (gateway/, officer/). */
 const PROFILE_DIR = process.env['HDX_BENCH_CPU_PROF'];
 
 const digest = (i: number, salt: string) => `sha256:${createHash('sha256').update(`${salt}${i}`).digest('base64url')}`;
@@ -204,15 +203,17 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
     const tVerify = performance.now();
     const cpuVerify = process.cpuUsage();
     const chain = new ParallelEventChain();
-    const PAGE = 5_000;
+    // Packed pages, as the gateway reads them for a full verification (auditQueries.packedRange).
+    const PAGE = 8_192;
     let read = 0;
     const bytes: Buffer[] = [];
     for (;;) {
-      const rows = queries.range(read, PAGE);
-      if (rows.length === 0) break;
-      read += rows.length;
-      for (const row of rows) bytes.push(Buffer.from(row.event_json, 'utf8'));
-      await chain.push(rows.map((row) => ({ seq: row.seq, eventJson: row.event_json, leafHash: row.leaf_hash })));
+      const page = queries.packedRange(read, PAGE);
+      if (!page) break;
+      let at = 0;
+      for (const length of page.jsonLengths) bytes.push(page.eventJson.subarray(at, (at += length)));
+      read += page.jsonLengths.length;
+      await chain.pushPacked(page);
     }
     const root = await chain.finish();
     const ok = read === size && root.equals(tree.root(size));
@@ -223,7 +224,7 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
       name: `chain check alone, ${size.toLocaleString('en-US')} events (in-process, no gRPC)`,
       value: verifySeconds,
       unit: 's',
-      note: `${((user + system) / 1e6).toFixed(1)} CPU-s over all threads; compliance/parallel-chain.ts without the node comparison, pages of ${PAGE} from SQLite`,
+      note: `${((user + system) / 1e6).toFixed(1)} CPU-s over all threads; compliance/parallel-chain.ts without the node comparison, packed pages of ${PAGE} from SQLite`,
     });
 
     // 6. The floors of full verification, on the same bytes: SHA-256 of every leaf (0x00 || event) and of
@@ -335,9 +336,9 @@ function cpuOf(pid: number): number {
 
 async function endToEndVerify(exchange: ExchangeSummary, size: number, total: number): Promise<BenchLine> {
   const { port, child } = await serveGateway(exchange.gateway.dir);
-  const session = openComplianceSession(join(exchange.dir, 'parties', 'szdex'), { address: `localhost:${port}` });
+  const identity = join(exchange.dir, 'parties', 'szdex');
+  const session = openComplianceSession(identity, { address: `localhost:${port}` });
   try {
-    const statePath = join(exchange.dir, 'officer-state.json');
     // The checkpoint the gateway signs at start may lag its log: wait for one at the full size.
     for (;;) {
       const { treeSize } = await unaryCall(session.clients.audit, session.clients.audit.getCheckpoint, {});
@@ -347,12 +348,10 @@ async function endToEndVerify(exchange: ExchangeSummary, size: number, total: nu
     const load = loadavg()[0]!;
     const gatewayCpu = cpuOf(child.pid!);
     const t = performance.now();
-    const cpu = process.cpuUsage();
-    const report = await verifyLog(session, { statePath, full: true });
+    const officer = await auditVerifyCli(identity, `localhost:${port}`, join(exchange.dir, 'officer-state.json'));
     const seconds = (performance.now() - t) / 1000;
-    const { user, system } = process.cpuUsage(cpu);
     const gatewaySeconds = cpuOf(child.pid!) - gatewayCpu;
-    if (!report.ok) throw new Error(`verify failed: ${report.failure}`);
+    if (!officer.report.ok) throw new Error(`verify failed: ${officer.report.failure}`);
     const target = (5 * total) / 1_000_000;
     return {
       name: `full verification of ${size.toLocaleString('en-US')} events (hdx audit verify, end to end)`,
@@ -361,11 +360,29 @@ async function endToEndVerify(exchange: ExchangeSummary, size: number, total: nu
       target: `< ${target} s`,
       meets: seconds < target,
       floor: FLOOR_VERIFY_HASH_2,
-      note: `${Math.round(size / seconds).toLocaleString('en-US')} events/s; CPU-s: officer ${((user + system) / 1e6).toFixed(1)} over its threads, gateway ${gatewaySeconds.toFixed(1)}; signed checkpoint, ListEvents, chain, root and every stored node (ListTreeNodes) over mTLS from a gateway process; load average ${load.toFixed(1)}`,
+      note: `${Math.round(size / seconds).toLocaleString('en-US')} events/s; CPU-s: officer ${officer.cpuSeconds.toFixed(1)} over its threads, gateway ${gatewaySeconds.toFixed(1)}; \`hdx audit verify\` in its own process (bin/hdx.js, the build) against a gateway process over mTLS: signed checkpoint, ListEvents (packed), chain, root and every stored node (ListTreeNodes); load average ${load.toFixed(1)}`,
     };
   } finally {
     session.close();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+}
+
+/** Runs `hdx audit verify --json` as the officer would, in its own process; its report and CPU time (all threads). */
+async function auditVerifyCli(identity: string, address: string, statePath: string): Promise<{ report: { ok: boolean; failure?: string }; cpuSeconds: number }> {
+  const hdx = fileURLToPath(new URL('../bin/hdx.js', import.meta.url));
+  const preload = new URL('./cpu-at-exit.mjs', import.meta.url).href;
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, 'officer')}`] : [];
+  const child = spawn(process.execPath, [`--import=${preload}`, ...profile, hdx, 'audit', 'verify', '--identity', identity, '--gateway', address, '--state', statePath, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const cpu = /hdx-bench-cpu-us (\d+)/.exec(err);
+  if (!cpu || (code !== 0 && code !== 1)) throw new Error(`hdx audit verify exited ${code}: ${err.slice(-2000)}`);
+  return { report: JSON.parse(out) as { ok: boolean; failure?: string }, cpuSeconds: Number(cpu[1]) / 1e6 };
 }
