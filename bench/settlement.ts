@@ -23,6 +23,7 @@ import { CRYPTO_FLOOR, at, settlementLines, soakLines, sorted } from './settleme
 import { sampleRss } from './settlement/rss.js';
 import { sampleThreads } from './settlement/threads.js';
 import { benchDir } from './scratch.js';
+import { defaultSealWorkers } from '../gateway/seal/sealer.js';
 import { postgresUrl } from './engines.js';
 import { bundle } from '../scripts/bundle.mjs';
 import type { BenchLine, BenchOptions } from './types.js';
@@ -33,7 +34,7 @@ export interface SettlementBenchRun {
   rate: number;
   seconds: number;
   warmup: number;
-  /** Seal worker threads (default: one per core). */
+  /** Seal worker threads (default: the gateway's, one per core but one). */
   sealWorkers?: number;
   /** A long run read for memory: reports RSS at the start and end of the measured window, not the latencies. */
   soak?: boolean;
@@ -52,6 +53,8 @@ interface Party {
 const PROFILE_DIR = process.env['HDX_BENCH_CPU_PROF'];
 /** HDX_BENCH_NODE_FLAGS_<PARTY>='--flag …': extra node/V8 flags for one party (GATEWAY, HOSPITAL, INSURER), for A/B runs. */
 const partyFlags = (module: string) => (process.env[`HDX_BENCH_NODE_FLAGS_${module.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
+/** HDX_BENCH_SEAL_WORKERS=<n>: the gateway's seal worker threads in every run (0: in-process), for A/B runs. */
+const SEAL_WORKERS = process.env['HDX_BENCH_SEAL_WORKERS'] === undefined ? undefined : Number(process.env['HDX_BENCH_SEAL_WORKERS']);
 /** HDX_BENCH_TSX=1: the parties run from source through tsx (as before the build), for comparison. */
 const FROM_SOURCE = process.env['HDX_BENCH_TSX'] === '1';
 const PARTIES = ['gateway', 'hospital', 'insurer'] as const;
@@ -161,7 +164,8 @@ export async function bench(options: BenchOptions): Promise<BenchLine[]> {
  * One run at one offered rate: a fresh exchange, the gateway, the insurer adapter and the hospital adapter
  * each in a process of its own; the hospital offers `rate` records/s open-loop after a warm-up.
  */
-export async function runSettlementBench(run: SettlementBenchRun): Promise<BenchLine[]> {
+export async function runSettlementBench(options: SettlementBenchRun): Promise<BenchLine[]> {
+  const run = SEAL_WORKERS === undefined || options.sealWorkers !== undefined ? options : { ...options, sealWorkers: SEAL_WORKERS };
   const { rate, seconds } = run;
   const count = Math.round(rate * seconds);
   const root = mkdtempSync(join(benchDir(), 'settle-'));
@@ -230,7 +234,7 @@ export async function runSettlementBench(run: SettlementBenchRun): Promise<Bench
       itemsPerCommit: commits.items / commits.batches,
       commitMs: (commits.seconds * 1000) / records,
     };
-    const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? availableParallelism()}; ${result.missing} missing, ${result.errors} errors`;
+    const note = `${count} records offered at ${rate}/s for ${seconds} s, ${availableParallelism()} cores, seal workers ${run.sealWorkers ?? defaultSealWorkers()}; ${result.missing} missing, ${result.errors} errors`;
     if (run.soak) return soakLines(rate, rss.gateway, result.measuredFrom, measuredTo, note);
     return settlementLines({
       rate,

@@ -24,7 +24,7 @@ export const SERVE_SETTINGS = {
   postgres: { flags: '--postgres <url>', description: 'keep the state in this PostgreSQL database (libpq URL, e.g. postgresql://hdx@db.internal/hdx) instead of gateway.db: for several replicas', env: 'HDX_GATEWAY_POSTGRES', parse: postgresUrl, secret: true },
   registry: { flags: '--registry <file>', description: 'party registry (default: registry.json beside the gateway folder)', env: 'HDX_GATEWAY_REGISTRY', parse: existingPath('file') },
   listen: { flags: '--listen <host:port>', description: 'listen address (default: from gateway.json)', env: 'HDX_GATEWAY_LISTEN', parse: listenAddress },
-  sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
+  sealWorkers: { flags: '--seal-workers <n>', description: 'worker threads for sealing (default: one per core but one, at least 1; 0: in-process)', env: 'HDX_GATEWAY_SEAL_WORKERS', parse: wholeNumber('threads', 0, 256) },
   metrics: { flags: '--metrics <host:port>', description: 'serve /metrics, /healthz and /readyz over plain HTTP here, e.g. 127.0.0.1:9464 (keep it off the parties’ network)', env: 'HDX_GATEWAY_METRICS', parse: listenAddress },
   profiles: { flags: '--profiles <dir>', description: 'extra de-identification profiles, validated at start', env: 'HDX_GATEWAY_PROFILES', parse: existingPath('folder') },
   leaseSeconds: { flags: '--lease-seconds <n>', description: 'delivery lease before an unacknowledged transfer is re-delivered', env: 'HDX_GATEWAY_LEASE_SECONDS', parse: wholeNumber('seconds', 1), default: 30 },

@@ -53,7 +53,7 @@ export interface GatewayServerOptions {
   registryPath?: string;
   /** `host:port`; port 0 picks a free one (default: from gateway.json). */
   listen?: string;
-  /** Worker threads for sealing (default: one per core; 0: in-process). */
+  /** Worker threads for sealing (default: one per core but one, at least 1; 0: in-process). */
   sealWorkers?: number;
   profilesDir?: string;
   settings?: Partial<GatewaySettings>;

@@ -1,6 +1,6 @@
 /**
  * Sealing dominates the cost of a submission (DESIGN §6), so it runs off the event loop in a pool of
- * worker threads (piscina) sized to the cores; `workers: 0` runs it in-process (tests, tiny deployments).
+ * worker threads (piscina), one per core but one; `workers: 0` runs it in-process (tests, tiny deployments).
  *
  * Seals requested in the same turn of the event loop (a streamed batch, a record for several insurers,
  * concurrent calls) go to the pool together: one message per worker, not one per transfer. Each distinct
@@ -24,6 +24,15 @@ export interface Sealer {
   close(): Promise<void>;
 }
 
+/**
+ * One thread per core but one: the event loop needs a core of its own (it is the gateway's bottleneck),
+ * and each worker is an isolate of its own that V8 compiles the seal code for again (measured on 2 cores:
+ * 1 worker instead of 2 cut the gateway's CPU per record by ~1 ms, docs/scaling.md).
+ */
+export function defaultSealWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
 /** Most tasks in one worker message: bounds how long one message holds a worker. */
 const MAX_TASKS_PER_MESSAGE = 32;
 
@@ -34,7 +43,7 @@ interface Queued {
 }
 
 export function createSealer(options: { signingJwk: JWK; profilesDir?: string; workers?: number }): Sealer {
-  const workers = options.workers ?? availableParallelism();
+  const workers = options.workers ?? defaultSealWorkers();
   if (workers <= 0) {
     const deidentifier = createDeidentifier(options.profilesDir ? { profilesDir: options.profilesDir } : {});
     let tasks = 0;
