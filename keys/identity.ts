@@ -24,6 +24,13 @@ const PARTY_URI = new RegExp(
   `^spiffe://(${LABEL}(?:\\.${LABEL})*)/(hospital|insurer|regulator|gateway)/([a-z0-9][a-z0-9-]{1,62})$`,
 );
 
+/**
+ * URIs that parsed, so the same few are not run through the regexes again on every call and decision
+ * (an exchange has few parties; bounded all the same, against a peer sending many).
+ */
+const parsed = new Map<string, PartyRef>();
+const MAX_PARSED = 1024;
+
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
@@ -54,11 +61,15 @@ export function parsePartyUri(uri: string): PartyRef {
   if (typeof uri !== 'string' || uri.length > SCHEME.length + MAX_TRUST_DOMAIN + 80) {
     throw new InvalidPartyUri('not a party URI');
   }
+  const known = parsed.get(uri);
+  if (known) return { ...known };
   const match = PARTY_URI.exec(uri);
   const [, trustDomain, role, id] = match ?? [];
   if (trustDomain === undefined || !isTrustDomain(trustDomain) || !isRole(role) || id === undefined) {
     throw new InvalidPartyUri('not a party URI');
   }
+  if (parsed.size >= MAX_PARSED) parsed.clear();
+  parsed.set(uri, { trustDomain, role, id });
   return { trustDomain, role, id };
 }
 
