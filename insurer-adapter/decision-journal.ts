@@ -10,10 +10,10 @@
  * folder fsync per decision, at direct-settlement rates millions of files a day. A line torn by a crash is
  * ignored. Inboxes written by earlier versions (`<transfer>.decision.jws` / `.decision.json`) still read.
  */
-import { closeSync, existsSync, fdatasync, fstatSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionOutcome } from '../keys/formats/decision.js';
-import { callback } from './durable-files.js';
+import { callback, openFile } from './durable-files.js';
 
 const FILE = 'decisions.jsonl';
 const LEGACY_SIGNED = '.decision.jws';
@@ -88,11 +88,11 @@ async function drain(path: string): Promise<void> {
 const started = new Set<string>();
 
 /**
- * Synchronous open, write and close (page-cache work, cheaper in CPU than a FileHandle's promises); only
- * the fdatasync, which waits on the disk, goes to libuv's pool.
+ * No FileHandle (see durable-files.ts): open and fdatasync are single libuv requests on a raw descriptor;
+ * the write into the page cache and the close are synchronous.
  */
 async function appendText(path: string, text: string, sync: boolean): Promise<void> {
-  const fd = openSync(path, 'a+', 0o600);
+  const fd = await openFile(path, 'a+', 0o600);
   try {
     // A crash may have torn the last line: start on a line of our own, or the first new line would be
     // glued to the torn one and lost with it.

@@ -3,12 +3,12 @@
  * file, fdatasynced, renamed), and the renames into a folder are made durable by one folder fsync shared by
  * every transfer of the wave (`syncDir`).
  *
- * CPU per record matters more here than the loop's wall time: open, write, close and rename are
- * synchronous (page-cache work of a few µs each, where a promise-based FileHandle costs a thread-pool trip,
- * a handle object and its GC tracking per call); only the fsyncs, which wait on the disk, go to libuv's
- * pool, so transfers received at once still overlap their disk waits.
+ * No FileHandles (a handle object and its GC tracking per file, a promise per step): the calls that may
+ * wait on the file system's journal — open, rename, fdatasync, fsync — are single libuv requests on raw
+ * descriptors, so a busy disk does not block the event loop; writing into the page cache and closing are
+ * synchronous (a few µs). Transfers received at once still overlap their disk waits.
  */
-import { closeSync, fdatasync, fsync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, open, rename, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface FileToWrite {
@@ -24,18 +24,20 @@ let sequence = 0;
  */
 export async function writeFilesDurably(dir: string, files: readonly FileToWrite[]): Promise<void> {
   const temps: Array<{ fd: number; temp: string; path: string }> = [];
-  try {
-    for (const { name, data } of files) {
+  // Settled, not Promise.all: no descriptor is closed while another file's step still runs on it.
+  const written = await Promise.allSettled(
+    files.map(async ({ name, data }) => {
       const temp = join(dir, `${name}.tmp-${process.pid}-${++sequence}`);
-      const fd = openSync(temp, 'w', 0o600);
+      const fd = await openFile(temp, 'w', 0o600);
       temps.push({ fd, temp, path: join(dir, name) });
       writeFileSync(fd, data);
-    }
-    await Promise.all(temps.map(({ fd }) => callback(fdatasync, fd)));
-  } finally {
-    for (const { fd } of temps) closeSync(fd);
-  }
-  for (const { temp, path } of temps) renameSync(temp, path);
+      await callback(fdatasync, fd);
+    }),
+  );
+  for (const { fd } of temps) closeSync(fd);
+  const failed = written.find((w) => w.status === 'rejected');
+  if (failed) throw failed.reason;
+  await Promise.all(temps.map(({ temp, path }) => new Promise<void>((resolve, reject) => rename(temp, path, (e) => (e ? reject(e) : resolve())))));
   // Every name on disk before the caller tells anyone the files are there.
   await syncDir(dir);
 }
@@ -68,12 +70,17 @@ export function joiningRuns(run: (key: string) => Promise<void>): (key: string) 
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const fd = openSync(dir, 'r');
+  const fd = await openFile(dir, 'r');
   try {
     await callback(fsync, fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** open(2) as one libuv request, giving a raw descriptor. */
+export function openFile(path: string, flags: string, mode?: number): Promise<number> {
+  return new Promise((resolve, reject) => open(path, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 /** fdatasync/fsync on a raw descriptor: one libuv request, no FileHandle. */
