@@ -21,17 +21,14 @@ import type { StaySettlement } from '../../hospital-adapter/settlement.js';
 import { pullAndDecide } from '../../insurer-adapter/pull-and-decide.js';
 import { adjudicate } from '../../insurer-adapter/rules/example-rules.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
-import { initExchange } from '../../keys/exchange/init.js';
 import { createGenerator } from '../../synthetic/index.js';
-import { freePort, startGatewayProcess, startHdxProcess, stopProcess } from '../support/gateway-process.js';
+import { crashExchange, numericFlag, sleep } from '../support/crash-exchange.js';
+import { startHdxProcess, stopProcess } from '../support/gateway-process.js';
 import { terms } from '../support/harness.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => Number(argv[argv.indexOf(name) + 1] || fallback) || fallback;
-const KILLS = flag('--kills', 10);
-const RECORDS = flag('--records', 300);
+const KILLS = numericFlag('--kills', 10);
+const RECORDS = numericFlag('--records', 300);
 const root = mkdtempSync(join(tmpdir(), 'hdx-crash-hospital-'));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const drop = join(root, 'drop');
 const decisionsDir = join(root, 'his');
 
@@ -46,12 +43,9 @@ const progress = () => {
 };
 
 async function main(): Promise<number> {
-  const summary = await initExchange(join(root, 'exchange'));
-  const gatewayDir = summary.gateway.dir;
-  const partyDir = (id: string) => join(root, 'exchange', 'parties', id);
-  const port = await freePort();
-  const address = `localhost:${port}`;
-  const gateway = await startGatewayProcess(['--data', gatewayDir, '--listen', `127.0.0.1:${port}`, '--seal-workers', '1', '--lease-seconds', '2']);
+  const exchange = await crashExchange(root);
+  const { gatewayDir, partyDir, address } = exchange;
+  const gateway = await exchange.startGateway();
 
   // Consents first (in this process), then every record into the drop folder as the HIS does: whole files renamed in.
   const hospital = await openHospitalSession(partyDir('nanshan-people'), address);

@@ -12,15 +12,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
 import { readJournal } from '../../insurer-adapter/decision-journal.js';
-import { initExchange } from '../../keys/exchange/init.js';
-import { freePort, startGatewayProcess, stopProcess } from '../support/gateway-process.js';
+import { crashExchange, numericFlag, sleep } from '../support/crash-exchange.js';
+import { stopProcess } from '../support/gateway-process.js';
 import { startSubmitting } from '../support/submit-load.js';
 
-const argv = process.argv.slice(2);
-const KILLS = Number(argv[argv.indexOf('--kills') + 1] || 10) || 10;
+const KILLS = numericFlag('--kills', 10);
 const root = mkdtempSync(join(tmpdir(), 'hdx-crash-insurer-'));
 const inbox = join(root, 'inbox');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const REPO = join(import.meta.dirname, '../..');
 
 /** `hdx insurer pull --follow --adjudicate`, counting the decisions it reports. */
@@ -40,12 +38,9 @@ function startInsurer(identity: string, address: string): { child: ChildProcess;
 }
 
 async function main(): Promise<number> {
-  const summary = await initExchange(join(root, 'exchange'));
-  const gatewayDir = summary.gateway.dir;
-  const partyDir = (id: string) => join(root, 'exchange', 'parties', id);
-  const port = await freePort();
-  const address = `localhost:${port}`;
-  const gateway = await startGatewayProcess(['--data', gatewayDir, '--listen', `127.0.0.1:${port}`, '--seal-workers', '1', '--lease-seconds', '2']);
+  const exchange = await crashExchange(root);
+  const { gatewayDir, partyDir, address } = exchange;
+  const gateway = await exchange.startGateway();
   mkdirSync(inbox, { recursive: true });
 
   const hospital = await openHospitalSession(partyDir('nanshan-people'), address);

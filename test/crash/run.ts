@@ -15,26 +15,19 @@ import { openComplianceSession } from '../../compliance/session.js';
 import { openHospitalSession } from '../../hospital-adapter/session.js';
 import { pullTransfers } from '../../insurer-adapter/pull.js';
 import { openInsurerSession } from '../../insurer-adapter/session.js';
-import { initExchange } from '../../keys/exchange/init.js';
-import { freePort, startGatewayProcess, stopProcess } from '../support/gateway-process.js';
+import { crashExchange, numericFlag, sleep } from '../support/crash-exchange.js';
+import { stopProcess } from '../support/gateway-process.js';
 import { startSubmitting } from '../support/submit-load.js';
 
-const argv = process.argv.slice(2);
-const KILLS = Number(argv[argv.indexOf('--kills') + 1] || 20) || 20;
+const KILLS = numericFlag('--kills', 20);
 const SUBMITTERS = 4;
 const root = mkdtempSync(join(tmpdir(), 'hdx-crash-'));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const startChild = (gatewayDir: string, port: number) =>
-  startGatewayProcess(['--data', gatewayDir, '--listen', `127.0.0.1:${port}`, '--seal-workers', '1', '--lease-seconds', '2']);
 const kill = stopProcess;
 
 async function main(): Promise<number> {
-  const summary = await initExchange(join(root, 'exchange'));
-  const gatewayDir = summary.gateway.dir;
-  const partyDir = (id: string) => join(root, 'exchange', 'parties', id);
-  const port = await freePort();
-  const address = `localhost:${port}`;
-  let child = await startChild(gatewayDir, port);
+  const exchange = await crashExchange(root);
+  const { gatewayDir, partyDir, address } = exchange;
+  let child = await exchange.startGateway();
 
   const hospital = await openHospitalSession(partyDir('nanshan-people'), address);
   const insurer = await openInsurerSession(partyDir('taikang-online'), address);
@@ -65,7 +58,7 @@ async function main(): Promise<number> {
     await kill(child, 'SIGKILL');
     kills += 1;
     process.stdout.write(`kill ${kills}/${KILLS}: ${acknowledged.size} acknowledged so far\n`);
-    child = await startChild(gatewayDir, port);
+    child = await exchange.startGateway();
   }
   await load.stop();
 
